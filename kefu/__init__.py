@@ -1,0 +1,1 @@
+"""Kefu 客服: customer-service and key-account platform for mobile operators."""

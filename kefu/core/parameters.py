@@ -1,0 +1,33 @@
+"""System parameters (SYS-3): every threshold is a parameter with a named default."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    key: str
+    default: Any
+    description: str
+
+
+SPECS: dict[str, ParameterSpec] = {
+    spec.key: spec
+    for spec in [
+        ParameterSpec("security.lockout_after_failures", 5, _("Failed logins in a row that lock an account")),
+        ParameterSpec("security.lockout_minutes", 15, _("Minutes an account stays locked")),
+        ParameterSpec("security.api_token_hours", 12, _("Hours an API token stays valid")),
+        ParameterSpec("customers.recent_bill_months", 6, _("Bills shown on the customer 360 view")),
+        ParameterSpec("customers.recent_contacts", 10, _("Contacts shown on the customer 360 view")),
+        ParameterSpec("customers.good_credit_level", 3, _("Lowest credit level counted as good credit")),
+    ]
+}
+
+
+def get(key: str) -> Any:
+    from kefu.core.models import Parameter
+
+    row = Parameter.objects.filter(key=key).values_list("value", flat=True).first()
+    return SPECS[key].default if row is None else row

@@ -1,0 +1,118 @@
+"""Platform operations: login with lockout, API tokens, audit trail, access log, parameters."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import authenticate
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.core import parameters
+from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.models import AccessLog, ApiToken, AuditEvent, Parameter, User
+
+
+def record_change(actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None) -> AuditEvent:
+    """Write one audit event for a change of a business object (called inside the changing transaction)."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes or {},
+        region_id=region_id if region_id is not None else getattr(obj, "region_id", None),
+    )
+
+
+def record_access(user, action: str, obj: models.Model | None = None, detail: str = "", channel: str = "web"):
+    return AccessLog.objects.create(
+        user=user,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        detail=detail[:200],
+        channel=channel,
+    )
+
+
+def login(username: str, password: str) -> User:
+    """Check a username and password, counting failures; raise DomainError when refused.
+
+    After `security.lockout_after_failures` failures in a row the account is locked for
+    `security.lockout_minutes`, even for the right password.
+    """
+    now = timezone.now()
+    user = User.objects.filter(username=username).first()
+    if user is not None and user.locked_until and user.locked_until > now:
+        raise DomainError(
+            ErrorCode.ACCOUNT_LOCKED,
+            _("This account is locked after repeated failed logins; try again after %(time)s.")
+            % {"time": timezone.localtime(user.locked_until).strftime("%H:%M")},
+        )
+    authenticated = authenticate(username=username, password=password)
+    if authenticated is None:
+        if user is not None:
+            _count_failure(user, now)
+        raise DomainError(ErrorCode.BAD_CREDENTIALS, _("Wrong username or password."))
+    if authenticated.failed_logins or authenticated.locked_until:
+        User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+    return authenticated
+
+
+@transaction.atomic
+def _count_failure(user: User, now) -> None:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.failed_logins += 1
+    if user.failed_logins >= parameters.get("security.lockout_after_failures"):
+        user.locked_until = now + timedelta(minutes=parameters.get("security.lockout_minutes"))
+        user.failed_logins = 0
+        record_change(None, user, "locked", {"locked_until": user.locked_until.isoformat()})
+    user.save(update_fields=["failed_logins", "locked_until"])
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        key_hash=_hash(key),
+        user=user,
+        expires_at=timezone.now() + timedelta(hours=parameters.get("security.api_token_hours")),
+    )
+    return key
+
+
+def user_for_token(key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__region", "user__region__parent")
+        .filter(key_hash=_hash(key), expires_at__gt=timezone.now(), user__is_active=True)
+        .first()
+    )
+    return token.user if token else None
+
+
+@transaction.atomic
+def set_parameter(actor: User, key: str, value) -> Parameter:
+    if key not in parameters.SPECS:
+        raise DomainError(ErrorCode.INVALID, _("Unknown parameter."), field="key")
+    default = parameters.SPECS[key].default
+    if type(value) is not type(default):
+        raise DomainError(
+            ErrorCode.INVALID,
+            _("This parameter takes a value like %(example)s.") % {"example": repr(default)},
+            field="value",
+        )
+    param, created = Parameter.objects.select_for_update().get_or_create(key=key, defaults={"value": value})
+    old = default if created else param.value
+    param.value = value
+    param.updated_by = actor
+    param.save()
+    record_change(actor, param, "update", {"value": [old, value]})
+    return param

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from kefu.customers import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export.csv", views.export, name="export"),
+    path("<int:subscriber_id>/", views.customer_360, name="360"),
+]
