@@ -75,10 +75,10 @@ def _database_from_url(url: str) -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
                 "transaction_mode": "IMMEDIATE",
             },
-            "TEST": {"NAME": DATA_DIR / "test-kefu.sqlite3"},
         }
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KEFU_CONN_MAX_AGE", "60")))
-    config.setdefault("TEST", {})
+    # Concurrent test runs on one server each name their own test database.
+    config["TEST"] = {"NAME": os.environ.get("KEFU_TEST_DB", "test_kefu")}
     return config
 
 
