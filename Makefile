@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/kefu makemigrations --check --dry-run
 	$(BIN)/kefu check
+	$(BIN)/python -m kefu.core.i18n_check
 
 # The whole suite on SQLite, then again on PostgreSQL when one answers.
 # With CI=true a PostgreSQL that does not answer fails the run instead of being skipped.

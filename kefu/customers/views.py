@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.core.validators import is_msisdn
 from kefu.customers import exports, presenters, services
 from kefu.customers.forms import SearchForm
 
@@ -24,6 +25,9 @@ def search(request):
         else:
             page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
             services.log_search(request.user, form.cleaned_data["q"], page.paginator.count)
+            if page.paginator.count == 1 and is_msisdn(form.cleaned_data["q"]):
+                # An agent typing the caller's number wants the 360 view, not a list of one.
+                return redirect("customers:360", subscriber_id=page.object_list[0].pk)
             masker = Masker(request.user)
             page.rows = [presenters.summary(s, masker) for s in page.object_list]
     status = 400 if form.is_bound and form.errors else 200

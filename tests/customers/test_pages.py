@@ -1,0 +1,59 @@
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+
+def _client_for(user):
+    client = Client()
+    assert client.post("/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def test_search_page_lists_scope_customers_and_links_to_360(make_staff, make_subscriber):
+    agent = make_staff("agent.baoji", "agent", "baoji")
+    customer = make_subscriber(region="baoji-weibin", name="孙悟空")
+    client = _client_for(agent)
+    html = client.get("/customers/", {"q": "孙"}).content.decode()
+    assert "孙悟空" in html and f"/customers/{customer.pk}/" in html
+    assert f"{customer.msisdn[:3]}****{customer.msisdn[-4:]}" in html
+
+
+def test_search_by_full_number_goes_straight_to_the_360_page(make_staff, make_subscriber):
+    agent = make_staff("agent.baoji", "agent", "baoji")
+    customer = make_subscriber(region="baoji-weibin")
+    response = _client_for(agent).get("/customers/", {"q": customer.msisdn})
+    assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/"
+
+
+def test_bad_city_is_a_form_error(make_staff):
+    response = _client_for(make_staff("agent.baoji", "agent", "baoji")).get("/customers/", {"city": "atlantis"})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_navigation_follows_the_role(make_staff, admin_user):
+    agent_page = _client_for(make_staff("agent.xian", "agent", "xian")).get("/customers/").content.decode()
+    admin_page = _client_for(admin_user).get("/customers/").content.decode()
+    assert 'href="/admin/"' not in agent_page
+    assert 'href="/admin/"' in admin_page
+
+
+def test_chinese_by_default_and_english_on_request(make_staff):
+    client = _client_for(make_staff("agent.xian", "agent", "xian"))
+    assert "客户查询" in client.get("/customers/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
+    assert "Customer search" in client.get("/customers/").content.decode()
+
+
+def test_admin_is_in_chinese(admin_user):
+    client = Client()
+    admin_user.is_staff = True
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    html = client.get("/admin/").content.decode()
+    assert "客服系统管理" in html and "资费套餐" in html and "区域" in html
+
+
+def test_health(client, db):
+    assert client.get("/health/").json()["status"] == "ok"
