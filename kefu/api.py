@@ -37,7 +37,9 @@ def validation_error(request, exc: ValidationError):
     errors = [{"field": _field_name(err.get("loc", ())), "detail": err.get("msg")} for err in exc.errors]
     first = errors[0] if errors else {"field": None, "detail": _("Invalid input.")}
     return api.create_response(
-        request, {"code": "invalid", "detail": first["detail"], "field": first["field"], "errors": errors}, status=422
+        request,
+        {"code": "invalid", "detail": first["detail"], "field": first["field"], "errors": errors},
+        status=422,
     )
 
 

@@ -87,8 +87,14 @@ def make_subscriber(regions, plans):
         for i in range(bills):
             month = dt.date(2026, 10 - i, 1) if i < 10 else dt.date(2025, 22 - i, 1)
             Bill.objects.create(
-                subscriber=subscriber, month=month, plan_fee_fen=12800, voice_fee_fen=1500, data_fee_fen=2000,
-                discount_fen=-300, total_fen=12800 + 1500 + 2000 - 300, paid_fen=0 if i == 0 else 16000,
+                subscriber=subscriber,
+                month=month,
+                plan_fee_fen=12800,
+                voice_fee_fen=1500,
+                data_fee_fen=2000,
+                discount_fen=-300,
+                total_fen=12800 + 1500 + 2000 - 300,
+                paid_fen=0 if i == 0 else 16000,
             )
         return subscriber
 
@@ -105,7 +111,9 @@ def api(client):
 
         def login(self, user: User, password: str = PASSWORD):
             response = client.post(
-                "/api/v1/auth/token", {"username": user.username, "password": password}, content_type="application/json"
+                "/api/v1/auth/token",
+                {"username": user.username, "password": password},
+                content_type="application/json",
             )
             assert response.status_code == 200, response.content
             self.token = response.json()["token"]

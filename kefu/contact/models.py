@@ -19,7 +19,9 @@ class Contact(models.Model):
     )
     region = models.ForeignKey("core.Region", verbose_name=_("region"), on_delete=models.PROTECT)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND)
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND
+    )
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     agent = models.ForeignKey(

@@ -26,7 +26,12 @@ class Region(models.Model):
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
     level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=200, unique=True, editable=False)
 
@@ -38,15 +43,15 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent_id else "/") + self.code + "/"
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
-
-    def save(self, *args, **kwargs):
-        self.path = (self.parent.path if self.parent_id else "/") + self.code + "/"
-        super().save(*args, **kwargs)
 
     def ancestor_at(self, level: str) -> Region | None:
         """This region or the ancestor at `level` (None when the region is above that level)."""
@@ -71,9 +76,16 @@ class User(AbstractUser):
     """A staff member: belongs to one region and sees the data of its data scope."""
 
     region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
-    data_scope = models.CharField(_("data scope"), max_length=10, choices=DataScope.choices, default=DataScope.COUNTY)
+    data_scope = models.CharField(
+        _("data scope"), max_length=10, choices=DataScope.choices, default=DataScope.COUNTY
+    )
     employee_no = models.CharField(_("employee number"), max_length=20, blank=True)
     failed_logins = models.PositiveIntegerField(_("failed logins in a row"), default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
@@ -103,7 +115,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=40)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         verbose_name = _("audit event")
@@ -166,7 +180,11 @@ class Parameter(models.Model):
     value = models.JSONField(_("value"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
 
     class Meta:

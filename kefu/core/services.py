@@ -16,7 +16,9 @@ from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.models import AccessLog, ApiToken, AuditEvent, Parameter, User
 
 
-def record_change(actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None) -> AuditEvent:
+def record_change(
+    actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None
+) -> AuditEvent:
     """Write one audit event for a change of a business object (called inside the changing transaction)."""
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,

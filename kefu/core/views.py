@@ -24,7 +24,12 @@ def login_view(request):
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
                 target = "customers:search"
             return redirect(target)
-    return render(request, "core/login.html", {"form": form}, status=200 if request.method == "GET" or form.is_valid() else 400)
+    return render(
+        request,
+        "core/login.html",
+        {"form": form},
+        status=200 if request.method == "GET" or form.is_valid() else 400,
+    )
 
 
 @require_POST

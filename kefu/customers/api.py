@@ -115,11 +115,15 @@ class CloseIn(Schema):
     reason: str = Field("", max_length=200)
 
 
-@router.post("/{msisdn}/close", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem})
+@router.post(
+    "/{msisdn}/close", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+)
 def close_customer(request, msisdn: str, payload: CloseIn):
     """Close a subscription: the profile moves to the retained store (CUS-4)."""
     _require(request, "customers.close_subscriber")
-    subscriber = services.close(request.user, services.get_on_net(request.user, msisdn), payload.channel, payload.reason)
+    subscriber = services.close(
+        request.user, services.get_on_net(request.user, msisdn), payload.channel, payload.reason
+    )
     return presenters.summary(subscriber, Masker(request.user))
 
 
@@ -129,7 +133,8 @@ class RestoreIn(Schema):
 
 
 @router.post(
-    "/retained/{subscriber_id}/restore", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem}
+    "/retained/{subscriber_id}/restore",
+    response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem},
 )
 def restore_customer(request, subscriber_id: int, payload: RestoreIn):
     """Bring a retained profile back on the network with its history (CUS-4)."""

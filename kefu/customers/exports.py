@@ -23,8 +23,15 @@ def subscribers_csv(user, q: str, city: str, store: str, channel: str = "web") -
     for subscriber in qs.iterator(chunk_size=2000):
         row = presenters.summary(subscriber, masker)
         writer.writerow(
-            [row["msisdn"], row["name"], row["brand_label"], row["status_label"], row["vip_tier_label"],
-             row["city_name"], row["region_name"]]
+            [
+                row["msisdn"],
+                row["name"],
+                row["brand_label"],
+                row["status_label"],
+                row["vip_tier_label"],
+                row["city_name"],
+                row["region_name"],
+            ]
         )
         count += 1
     record_access(user, AccessAction.EXPORT, detail=f"q={q} city={city} rows={count}", channel=channel)

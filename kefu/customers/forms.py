@@ -6,7 +6,9 @@ from kefu.core.models import Region, RegionLevel
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=60,
+        label=_("Search"),
+        required=False,
+        max_length=60,
         widget=forms.TextInput(attrs={"placeholder": _("MSISDN, ID number or name"), "autofocus": True}),
     )
     city = forms.ChoiceField(label=_("City"), required=False)

@@ -101,7 +101,9 @@ class Subscriber(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=SubscriberStatus.choices, default=SubscriberStatus.ACTIVE
     )
-    store = models.CharField(_("profile store"), max_length=10, choices=ProfileStore.choices, default=ProfileStore.ON_NET)
+    store = models.CharField(
+        _("profile store"), max_length=10, choices=ProfileStore.choices, default=ProfileStore.ON_NET
+    )
     region = models.ForeignKey(
         "core.Region", verbose_name=_("home region"), on_delete=models.PROTECT, related_name="subscribers"
     )
@@ -111,7 +113,9 @@ class Subscriber(models.Model):
     credit_level = models.PositiveSmallIntegerField(
         _("credit level"), choices=CreditLevel.choices, default=CreditLevel.THREE
     )
-    vip_tier = models.CharField(_("VIP tier"), max_length=12, choices=VipTier.choices, default=VipTier.ORDINARY)
+    vip_tier = models.CharField(
+        _("VIP tier"), max_length=12, choices=VipTier.choices, default=VipTier.ORDINARY
+    )
     points_balance = models.IntegerField(_("points balance"), default=0)
     customer_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,7 +140,9 @@ class Subscriber(models.Model):
         ]
         constraints = [
             # A number belongs to one on-net subscriber; retained profiles keep their old number.
-            models.UniqueConstraint(fields=["msisdn"], condition=Q(store="on_net"), name="subscriber_on_net_msisdn"),
+            models.UniqueConstraint(
+                fields=["msisdn"], condition=Q(store="on_net"), name="subscriber_on_net_msisdn"
+            ),
             models.CheckConstraint(condition=Q(points_balance__gte=0), name="subscriber_points_not_negative"),
         ]
         indexes = [
@@ -153,8 +159,16 @@ class Subscriber(models.Model):
 class Bill(models.Model):
     """A monthly bill with its fee items in integer fen (CUS-2)."""
 
-    FEE_ITEMS = ("plan_fee_fen", "voice_fee_fen", "sms_fee_fen", "data_fee_fen", "roaming_fee_fen",
-                 "vas_fee_fen", "other_fee_fen", "discount_fen")
+    FEE_ITEMS = (
+        "plan_fee_fen",
+        "voice_fee_fen",
+        "sms_fee_fen",
+        "data_fee_fen",
+        "roaming_fee_fen",
+        "vas_fee_fen",
+        "other_fee_fen",
+        "discount_fen",
+    )
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="bills")
     month = models.DateField(_("month"))
@@ -177,8 +191,14 @@ class Bill(models.Model):
             models.UniqueConstraint(fields=["subscriber", "month"], name="bill_one_per_month"),
             models.CheckConstraint(
                 condition=Q(
-                    total_fen=F("plan_fee_fen") + F("voice_fee_fen") + F("sms_fee_fen") + F("data_fee_fen")
-                    + F("roaming_fee_fen") + F("vas_fee_fen") + F("other_fee_fen") + F("discount_fen")
+                    total_fen=F("plan_fee_fen")
+                    + F("voice_fee_fen")
+                    + F("sms_fee_fen")
+                    + F("data_fee_fen")
+                    + F("roaming_fee_fen")
+                    + F("vas_fee_fen")
+                    + F("other_fee_fen")
+                    + F("discount_fen")
                 ),
                 name="bill_total_is_sum_of_items",
             ),
@@ -261,7 +281,9 @@ class InfoUpdate(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="info_updates")
     at = models.DateTimeField(_("time"), auto_now_add=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True, on_delete=models.SET_NULL)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True, on_delete=models.SET_NULL
+    )
     action = models.CharField(_("action"), max_length=20, default="update")
     changes = models.JSONField(_("changes"), default=dict)
 

@@ -49,7 +49,9 @@ def profile(subscriber: Subscriber, masker: Masker) -> dict:
         "credit_level_label": subscriber.get_credit_level_display(),
         "points_balance": subscriber.points_balance,
         "customer_manager": (
-            {"username": manager.username, "name": manager.get_full_name() or manager.username} if manager else None
+            {"username": manager.username, "name": manager.get_full_name() or manager.username}
+            if manager
+            else None
         ),
         "masked": not masker.unmasked,
     }

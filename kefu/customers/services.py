@@ -117,7 +117,9 @@ def customer_360(user, subscriber: Subscriber, channel: str = "web") -> Customer
     from kefu.contact.models import Contact
 
     bills = list(subscriber.bills.order_by("-month")[: parameters.get("customers.recent_bill_months")])
-    subscriptions = list(subscriber.subscriptions.filter(ended_on__isnull=True).order_by("kind", "started_on"))
+    subscriptions = list(
+        subscriber.subscriptions.filter(ended_on__isnull=True).order_by("kind", "started_on")
+    )
     contacts = list(
         Contact.objects.filter(subscriber=subscriber)
         .select_related("agent")
@@ -139,7 +141,8 @@ def update_info(user, subscriber: Subscriber, changes: dict, channel: str) -> In
     unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
     if unknown:
         raise DomainError(
-            ErrorCode.INVALID, _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)},
+            ErrorCode.INVALID,
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)},
             field=unknown[0],
         )
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -176,7 +179,9 @@ def close(user, subscriber: Subscriber, channel: str, reason: str = "") -> Subsc
     subscriber.save()
     diff = {"status": [before, subscriber.status], "store": [ProfileStore.ON_NET, ProfileStore.RETAINED]}
     record_change(user, subscriber, "close", {**diff, "reason": reason})
-    InfoUpdate.objects.create(subscriber=subscriber, channel=channel, staff=user, action="close", changes=diff)
+    InfoUpdate.objects.create(
+        subscriber=subscriber, channel=channel, staff=user, action="close", changes=diff
+    )
     return subscriber
 
 
@@ -191,10 +196,15 @@ def restore(user, subscriber: Subscriber, channel: str, msisdn: str | None = Non
     check_msisdn(new_msisdn)
     if Subscriber.objects.on_net().filter(msisdn=new_msisdn).exists():
         raise DomainError(
-            ErrorCode.CONFLICT, _("The number %(msisdn)s belongs to another subscriber now; name a new one.")
-            % {"msisdn": new_msisdn}, field="msisdn",
+            ErrorCode.CONFLICT,
+            _("The number %(msisdn)s belongs to another subscriber now; name a new one.")
+            % {"msisdn": new_msisdn},
+            field="msisdn",
         )
-    diff = {"status": [subscriber.status, SubscriberStatus.ACTIVE], "store": [ProfileStore.RETAINED, ProfileStore.ON_NET]}
+    diff = {
+        "status": [subscriber.status, SubscriberStatus.ACTIVE],
+        "store": [ProfileStore.RETAINED, ProfileStore.ON_NET],
+    }
     if new_msisdn != subscriber.msisdn:
         diff["msisdn"] = [subscriber.msisdn, new_msisdn]
     subscriber.msisdn = new_msisdn
@@ -207,7 +217,9 @@ def restore(user, subscriber: Subscriber, channel: str, msisdn: str | None = Non
     except IntegrityError as exc:  # a concurrent restore took the number first
         raise DomainError(ErrorCode.CONFLICT, _("The number was taken meanwhile."), field="msisdn") from exc
     record_change(user, subscriber, "restore", diff)
-    InfoUpdate.objects.create(subscriber=subscriber, channel=channel, staff=user, action="restore", changes=diff)
+    InfoUpdate.objects.create(
+        subscriber=subscriber, channel=channel, staff=user, action="restore", changes=diff
+    )
     return subscriber
 
 

@@ -13,8 +13,13 @@ from kefu.demo.province import CITIES, PRICE_PLANS, PROVINCE, county_code
 
 DEMO_ROLES = ("agent", "leader", "inspector", "clerk", "manager", "backoffice", "analyst")
 _ROLE_NAMES_ZH = {
-    "agent": "座席", "leader": "班长", "inspector": "质检", "clerk": "营业员", "manager": "客户经理",
-    "backoffice": "后台", "analyst": "分析",
+    "agent": "座席",
+    "leader": "班长",
+    "inspector": "质检",
+    "clerk": "营业员",
+    "manager": "客户经理",
+    "backoffice": "后台",
+    "analyst": "分析",
 }
 
 
@@ -34,7 +39,8 @@ def seed_regions() -> dict[str, Region]:
         for c_code, c_name, c_en in counties:
             code = county_code(city_code, c_code)
             regions[code], _ = Region.objects.update_or_create(
-                code=code, defaults={"name": c_name, "name_en": c_en, "level": RegionLevel.COUNTY, "parent": city}
+                code=code,
+                defaults={"name": c_name, "name_en": c_en, "level": RegionLevel.COUNTY, "parent": city},
             )
     return regions
 
@@ -58,7 +64,10 @@ def seed_staff(password: str, regions: dict[str, Region]) -> list[tuple[str, str
     admin, _ = User.objects.update_or_create(
         username="admin",
         defaults={
-            "is_staff": True, "is_superuser": True, "first_name": "系统管理员", "region": regions[PROVINCE[0]],
+            "is_staff": True,
+            "is_superuser": True,
+            "first_name": "系统管理员",
+            "region": regions[PROVINCE[0]],
             "data_scope": DataScope.ALL,
         },
     )
@@ -69,7 +78,11 @@ def seed_staff(password: str, regions: dict[str, Region]) -> list[tuple[str, str
         for role_code in DEMO_ROLES:
             role = ROLES[role_code]
             # A clerk works in one business hall: the first county of the city.
-            region = regions[county_code(city_code, counties[0][0])] if role.data_scope == "county" else regions[city_code]
+            region = (
+                regions[county_code(city_code, counties[0][0])]
+                if role.data_scope == "county"
+                else regions[city_code]
+            )
             username = f"{role_code}.{city_code}"
             user, _ = User.objects.update_or_create(
                 username=username,

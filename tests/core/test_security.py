@@ -24,7 +24,12 @@ def test_baoji_agent_cannot_reach_a_xian_customer_by_any_door(client, api, make_
     assert api.get("/api/v1/customers", q=xian_customer.id_number).json()["count"] == 0
     assert api.get("/api/v1/customers", q="5678").json()["count"] == 0
     assert api.get(f"/api/v1/customers/{xian_customer.msisdn}/360").status_code == 404
-    assert api.patch(f"/api/v1/customers/{xian_customer.msisdn}", {"channel": "hotline", "name": "X"}).status_code == 404
+    assert (
+        api.patch(
+            f"/api/v1/customers/{xian_customer.msisdn}", {"channel": "hotline", "name": "X"}
+        ).status_code
+        == 404
+    )
     # the pages
     _login_page(client, "agent.baoji")
     assert client.get(f"/customers/{xian_customer.pk}/").status_code == 404
@@ -33,7 +38,9 @@ def test_baoji_agent_cannot_reach_a_xian_customer_by_any_door(client, api, make_
     assert not AccessLog.objects.filter(object_id=str(xian_customer.pk)).exists()
 
 
-def test_export_is_scoped_masked_and_permission_checked(client, api, make_staff, make_subscriber, xian_customer):
+def test_export_is_scoped_masked_and_permission_checked(
+    client, api, make_staff, make_subscriber, xian_customer
+):
     baoji_customer = make_subscriber(region="baoji-weibin", name="钱多", msisdn="13512340000")
     agent = make_staff("agent.baoji", "agent", "baoji")
     assert api.login(agent).get("/api/v1/customers/export").status_code == 403
@@ -63,7 +70,9 @@ def test_unmask_permission_shows_data_and_is_logged(client, admin_user, xian_cus
     _login_page(client, "admin")
     html = client.get(f"/customers/{xian_customer.pk}/").content.decode()
     assert "13912345678" in html and "610113199001011234" in html
-    assert AccessLog.objects.filter(user=admin_user, action="unmask", object_id=str(xian_customer.pk)).exists()
+    assert AccessLog.objects.filter(
+        user=admin_user, action="unmask", object_id=str(xian_customer.pk)
+    ).exists()
 
 
 def test_login_locks_after_repeated_failures_even_with_the_right_password(client, api, agent_xian):
@@ -74,7 +83,9 @@ def test_login_locks_after_repeated_failures_even_with_the_right_password(client
     assert locked.status_code == 400
     assert "locked" in locked.content.decode() or "锁定" in locked.content.decode()
     token = client.post(
-        "/api/v1/auth/token", {"username": "agent.xian", "password": PASSWORD}, content_type="application/json"
+        "/api/v1/auth/token",
+        {"username": "agent.xian", "password": PASSWORD},
+        content_type="application/json",
     )
     assert token.status_code == 423 and token.json()["code"] == "account_locked"
     assert User.objects.get(username="agent.xian").locked_until is not None
@@ -85,7 +96,9 @@ def test_wrong_password_via_api_is_401_json(client, agent_xian):
         "/api/v1/auth/token", {"username": "agent.xian", "password": "nope"}, content_type="application/json"
     )
     assert response.status_code == 401 and response.json()["code"] == "bad_credentials"
-    unknown = client.post("/api/v1/auth/token", {"username": "nobody", "password": "x"}, content_type="application/json")
+    unknown = client.post(
+        "/api/v1/auth/token", {"username": "nobody", "password": "x"}, content_type="application/json"
+    )
     assert unknown.status_code == 401 and unknown.json()["detail"] == response.json()["detail"]
 
 
@@ -95,7 +108,9 @@ def test_forms_and_session_api_calls_need_the_csrf_token(agent_xian, make_subscr
     assert browser.post("/login/", {"username": "agent.xian", "password": PASSWORD}).status_code == 403
     browser.force_login(agent_xian)
     refused = browser.patch(
-        f"/api/v1/customers/{sub.msisdn}", {"channel": "hotline", "name": "改名"}, content_type="application/json"
+        f"/api/v1/customers/{sub.msisdn}",
+        {"channel": "hotline", "name": "改名"},
+        content_type="application/json",
     )
     assert refused.status_code in (401, 403)
     sub.refresh_from_db()
@@ -104,8 +119,10 @@ def test_forms_and_session_api_calls_need_the_csrf_token(agent_xian, make_subscr
     browser.get("/customers/")
     token = browser.cookies["csrftoken"].value
     accepted = browser.patch(
-        f"/api/v1/customers/{sub.msisdn}", {"channel": "hotline", "name": "改名"},
-        content_type="application/json", HTTP_X_CSRFTOKEN=token,
+        f"/api/v1/customers/{sub.msisdn}",
+        {"channel": "hotline", "name": "改名"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
     )
     assert accepted.status_code == 200, accepted.content
 

@@ -11,9 +11,18 @@ def test_360_shows_profile_bills_and_masks_personal_data(api, agent_xian, make_s
     assert profile["msisdn"] == f"{sub.msisdn[:3]}****{sub.msisdn[-4:]}"
     assert profile["id_number"] == "6101**********1234"
     assert profile["address"] == "陕西省西安市雁塔区****"
-    assert profile["vip_tier"] == "gold" and profile["points_balance"] == 1200 and profile["credit_level"] == 4
+    assert (
+        profile["vip_tier"] == "gold" and profile["points_balance"] == 1200 and profile["credit_level"] == 4
+    )
     assert profile["city"] == "xian"
-    assert [b["month"] for b in body["bills"]] == ["2026-10", "2026-09", "2026-08", "2026-07", "2026-06", "2026-05"]
+    assert [b["month"] for b in body["bills"]] == [
+        "2026-10",
+        "2026-09",
+        "2026-08",
+        "2026-07",
+        "2026-06",
+        "2026-05",
+    ]
     assert body["bills"][0]["arrears_fen"] == 16000 and body["arrears_fen"] == 16000
     assert body["open_work_orders"] == []
     assert AccessLog.objects.filter(user=agent_xian, object_id=str(sub.pk), action="view").count() == 1
@@ -60,7 +69,9 @@ def test_search_by_id_number_and_city(api, admin_user, make_subscriber):
     target = make_subscriber(region="baoji-weibin", id_number="61030219850505123X")
     make_subscriber(region="xian-yanta")
     api.login(admin_user)
-    assert [i["id"] for i in api.get("/api/v1/customers", q="61030219850505123x").json()["items"]] == [target.pk]
+    assert [i["id"] for i in api.get("/api/v1/customers", q="61030219850505123x").json()["items"]] == [
+        target.pk
+    ]
     assert [i["id"] for i in api.get("/api/v1/customers", city="baoji").json()["items"]] == [target.pk]
     assert api.get("/api/v1/customers", city="atlantis").status_code == 422
     assert api.get("/api/v1/customers", limit=0).json()["field"] == "limit"
@@ -84,12 +95,16 @@ def test_update_records_channel_staff_and_audit(api, agent_xian, make_subscriber
     update = InfoUpdate.objects.get(subscriber=sub)
     assert update.channel == "hotline" and update.staff == agent_xian
     assert update.changes["address"][1] == "陕西省西安市碑林区南大街 9 号"
-    assert AuditEvent.objects.filter(object_type="customers.subscriber", object_id=str(sub.pk), actor=agent_xian).exists()
+    assert AuditEvent.objects.filter(
+        object_type="customers.subscriber", object_id=str(sub.pk), actor=agent_xian
+    ).exists()
 
 
 def test_rejected_update_changes_nothing(api, agent_xian, make_subscriber):
     sub = make_subscriber()
-    response = api.login(agent_xian).patch(f"/api/v1/customers/{sub.msisdn}", {"channel": "pigeon", "name": "X"})
+    response = api.login(agent_xian).patch(
+        f"/api/v1/customers/{sub.msisdn}", {"channel": "pigeon", "name": "X"}
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "channel"
     response = api.patch(f"/api/v1/customers/{sub.msisdn}", {"channel": "hotline", "email": "not-an-email"})
@@ -113,7 +128,9 @@ def test_close_moves_to_retained_store_and_restore_brings_back_history(api, make
     newcomer = make_subscriber(msisdn=sub.msisdn, name="王芳")
     conflict = api.post(f"/api/v1/customers/retained/{sub.pk}/restore", {"channel": "hall"})
     assert conflict.status_code == 409 and conflict.json()["field"] == "msisdn"
-    restored = api.post(f"/api/v1/customers/retained/{sub.pk}/restore", {"channel": "hall", "msisdn": "13700000077"})
+    restored = api.post(
+        f"/api/v1/customers/retained/{sub.pk}/restore", {"channel": "hall", "msisdn": "13700000077"}
+    )
     assert restored.status_code == 200, restored.content
     body = api.get("/api/v1/customers/13700000077/360").json()
     assert len(body["bills"]) == 3 and body["profile"]["name"] == "张伟"

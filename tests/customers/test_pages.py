@@ -26,7 +26,9 @@ def test_search_by_full_number_goes_straight_to_the_360_page(make_staff, make_su
 
 
 def test_bad_city_is_a_form_error(make_staff):
-    response = _client_for(make_staff("agent.baoji", "agent", "baoji")).get("/customers/", {"city": "atlantis"})
+    response = _client_for(make_staff("agent.baoji", "agent", "baoji")).get(
+        "/customers/", {"city": "atlantis"}
+    )
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
 
