@@ -1,5 +1,6 @@
 """System parameters (SYS-3): every threshold is a parameter with a named default."""
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,26 @@ SPECS: dict[str, ParameterSpec] = {
 }
 
 
-def get(key: str) -> Any:
-    from kefu.core.models import Parameter
+# Parameters are read on hot paths (the 360 view); each process keeps them for a few seconds, so a change
+# made in the UI reaches every worker process within CACHE_SECONDS.
+CACHE_SECONDS = 10.0
+_cache: dict[str, Any] = {}
+_cache_loaded_at = float("-inf")
 
-    row = Parameter.objects.filter(key=key).values_list("value", flat=True).first()
-    return SPECS[key].default if row is None else row
+
+def get(key: str) -> Any:
+    global _cache, _cache_loaded_at
+    spec = SPECS[key]
+    now = time.monotonic()
+    if now - _cache_loaded_at > CACHE_SECONDS:
+        from kefu.core.models import Parameter
+
+        _cache = dict(Parameter.objects.values_list("key", "value"))
+        _cache_loaded_at = now
+    return _cache.get(key, spec.default)
+
+
+def forget_cached() -> None:
+    """Drop this process's copy (called after a change, and by tests)."""
+    global _cache_loaded_at
+    _cache_loaded_at = float("-inf")

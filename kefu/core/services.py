@@ -117,4 +117,5 @@ def set_parameter(actor: User, key: str, value) -> Parameter:
     param.updated_by = actor
     param.save()
     record_change(actor, param, "update", {"value": [old, value]})
+    transaction.on_commit(parameters.forget_cached)
     return param
