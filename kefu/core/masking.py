@@ -33,6 +33,17 @@ def mask_address(address: str) -> str:
     return prefix + "****" if len(prefix) < len(address) else prefix
 
 
+def mask_email(email: str) -> str:
+    """Keep the first character of the mailbox and the domain: `13800000001@139.com` → `1***@139.com`
+    (a China Mobile mailbox is often the MSISDN itself)."""
+    if not email:
+        return email
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return mask_id_number(email)
+    return f"{local[:1]}***@{domain}"
+
+
 class Masker:
     """Applies masking for one caller; build once per request."""
 
@@ -47,3 +58,6 @@ class Masker:
 
     def address(self, value: str) -> str:
         return value if self.unmasked else mask_address(value)
+
+    def email(self, value: str) -> str:
+        return value if self.unmasked else mask_email(value)

@@ -83,9 +83,7 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
-    data_scope = models.CharField(
-        _("data scope"), max_length=10, choices=DataScope.choices, default=DataScope.COUNTY
-    )
+    data_scope = models.CharField(_("data scope"), max_length=10, choices=DataScope.choices, default=DataScope.COUNTY)
     employee_no = models.CharField(_("employee number"), max_length=20, blank=True)
     failed_logins = models.PositiveIntegerField(_("failed logins in a row"), default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
@@ -115,9 +113,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=40)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL
-    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
         verbose_name = _("audit event")

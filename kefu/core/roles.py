@@ -59,11 +59,7 @@ def ensure_roles(sender=None, using="default", **kwargs) -> None:
         wanted = []
         for dotted in role.permissions:
             app_label, codename = dotted.split(".")
-            perm = (
-                Permission.objects.using(using)
-                .filter(content_type__app_label=app_label, codename=codename)
-                .first()
-            )
+            perm = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
             if perm is not None:
                 wanted.append(perm)
         group.permissions.set(wanted)

@@ -16,9 +16,7 @@ from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.models import AccessLog, ApiToken, AuditEvent, Parameter, User
 
 
-def record_change(
-    actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None
-) -> AuditEvent:
+def record_change(actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None) -> AuditEvent:
     """Write one audit event for a change of a business object (called inside the changing transaction)."""
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -100,8 +98,7 @@ def user_for_token(key: str) -> User | None:
     return token.user if token else None
 
 
-@transaction.atomic
-def set_parameter(actor: User, key: str, value) -> Parameter:
+def check_parameter(key: str, value) -> None:
     if key not in parameters.SPECS:
         raise DomainError(ErrorCode.INVALID, _("Unknown parameter."), field="key")
     default = parameters.SPECS[key].default
@@ -111,6 +108,12 @@ def set_parameter(actor: User, key: str, value) -> Parameter:
             _("This parameter takes a value like %(example)s.") % {"example": repr(default)},
             field="value",
         )
+
+
+@transaction.atomic
+def set_parameter(actor: User, key: str, value) -> Parameter:
+    check_parameter(key, value)
+    default = parameters.SPECS[key].default
     param, created = Parameter.objects.select_for_update().get_or_create(key=key, defaults={"value": value})
     old = default if created else param.value
     param.value = value

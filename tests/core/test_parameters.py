@@ -5,8 +5,9 @@ from kefu.core.errors import DomainError
 from kefu.core.models import AuditEvent
 
 
-def test_a_changed_parameter_takes_effect_and_is_audited(django_capture_on_commit_callbacks, api, admin_user,
-                                                         make_subscriber):
+def test_a_changed_parameter_takes_effect_and_is_audited(
+    django_capture_on_commit_callbacks, api, admin_user, make_subscriber
+):
     sub = make_subscriber(bills=8)
     with django_capture_on_commit_callbacks(execute=True):
         services.set_parameter(admin_user, "customers.recent_bill_months", 3)
@@ -24,3 +25,15 @@ def test_a_parameter_of_the_wrong_type_or_name_is_refused(admin_user):
         services.set_parameter(admin_user, "no.such.thing", 1)
     assert unknown.value.field == "key"
     assert not AuditEvent.objects.exists()
+
+
+def test_the_admin_form_refuses_a_wrong_value_with_a_form_error(client, admin_user):
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post("/admin/core/parameter/add/", {"key": "security.lockout_minutes", "value": '"soon"'})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    ok = client.post("/admin/core/parameter/add/", {"key": "security.lockout_minutes", "value": "30"})
+    assert ok.status_code == 302
+    parameters.forget_cached()
+    assert parameters.get("security.lockout_minutes") == 30

@@ -25,10 +25,7 @@ def test_baoji_agent_cannot_reach_a_xian_customer_by_any_door(client, api, make_
     assert api.get("/api/v1/customers", q="5678").json()["count"] == 0
     assert api.get(f"/api/v1/customers/{xian_customer.msisdn}/360").status_code == 404
     assert (
-        api.patch(
-            f"/api/v1/customers/{xian_customer.msisdn}", {"channel": "hotline", "name": "X"}
-        ).status_code
-        == 404
+        api.patch(f"/api/v1/customers/{xian_customer.msisdn}", {"channel": "hotline", "name": "X"}).status_code == 404
     )
     # the pages
     _login_page(client, "agent.baoji")
@@ -38,9 +35,7 @@ def test_baoji_agent_cannot_reach_a_xian_customer_by_any_door(client, api, make_
     assert not AccessLog.objects.filter(object_id=str(xian_customer.pk)).exists()
 
 
-def test_export_is_scoped_masked_and_permission_checked(
-    client, api, make_staff, make_subscriber, xian_customer
-):
+def test_export_is_scoped_masked_and_permission_checked(client, api, make_staff, make_subscriber, xian_customer):
     baoji_customer = make_subscriber(region="baoji-weibin", name="钱多", msisdn="13512340000")
     agent = make_staff("agent.baoji", "agent", "baoji")
     assert api.login(agent).get("/api/v1/customers/export").status_code == 403
@@ -70,9 +65,7 @@ def test_unmask_permission_shows_data_and_is_logged(client, admin_user, xian_cus
     _login_page(client, "admin")
     html = client.get(f"/customers/{xian_customer.pk}/").content.decode()
     assert "13912345678" in html and "610113199001011234" in html
-    assert AccessLog.objects.filter(
-        user=admin_user, action="unmask", object_id=str(xian_customer.pk)
-    ).exists()
+    assert AccessLog.objects.filter(user=admin_user, action="unmask", object_id=str(xian_customer.pk)).exists()
 
 
 def test_login_locks_after_repeated_failures_even_with_the_right_password(client, api, agent_xian):

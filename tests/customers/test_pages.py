@@ -26,9 +26,7 @@ def test_search_by_full_number_goes_straight_to_the_360_page(make_staff, make_su
 
 
 def test_bad_city_is_a_form_error(make_staff):
-    response = _client_for(make_staff("agent.baoji", "agent", "baoji")).get(
-        "/customers/", {"city": "atlantis"}
-    )
+    response = _client_for(make_staff("agent.baoji", "agent", "baoji")).get("/customers/", {"city": "atlantis"})
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
 
@@ -59,3 +57,20 @@ def test_admin_is_in_chinese(admin_user):
 
 def test_health(client, db):
     assert client.get("/health/").json()["status"] == "ok"
+
+
+def test_back_office_edits_in_the_admin_are_audited(admin_user, plans):
+    from kefu.core.models import AuditEvent
+
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    plan = plans["gotone-128"]
+    response = client.post(
+        f"/admin/customers/priceplan/{plan.pk}/change/",
+        {"code": plan.code, "name": "全球通 128 元新套餐", "brand": "gotone", "monthly_fee_fen": 13800},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(object_type="customers.priceplan", object_id=str(plan.pk))
+    assert event.actor == admin_user and event.changes["monthly_fee_fen"] == 13800
