@@ -74,3 +74,11 @@ def test_back_office_edits_in_the_admin_are_audited(admin_user, plans):
     assert response.status_code == 302
     event = AuditEvent.objects.get(object_type="customers.priceplan", object_id=str(plan.pk))
     assert event.actor == admin_user and event.changes["monthly_fee_fen"] == 13800
+
+
+def test_api_docs_are_served_from_the_package_not_a_cdn(client, db):
+    html = client.get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/v1/customers/{msisdn}/360" in spec["paths"]
