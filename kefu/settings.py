@@ -124,3 +124,4 @@ LOGGING = {
     "loggers": {"kefu": {"handlers": ["console"], "level": os.environ.get("KEFU_LOG_LEVEL", "INFO")}},
 }
 WHITENOISE_USE_FINDERS = True
+AUTHENTICATION_BACKENDS = ["kefu.core.backends.StaffBackend"]

@@ -8,7 +8,7 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 
-from kefu.core import parameters
+from kefu.core.cache import clear_all
 from kefu.core.models import DataScope, User
 from kefu.customers.models import Bill, Subscriber
 from kefu.demo import reference
@@ -19,7 +19,7 @@ PASSWORD = "Kefu-test-2026"
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_fresh_parameters(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    parameters.forget_cached()
+    clear_all()
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """System parameters (SYS-3): every threshold is a parameter with a named default."""
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+from kefu.core.cache import TTLCache
 
 
 @dataclass(frozen=True)
@@ -27,26 +28,23 @@ SPECS: dict[str, ParameterSpec] = {
 }
 
 
-# Parameters are read on hot paths (the 360 view); each process keeps them for a few seconds, so a change
+# Parameters are read on hot paths (the 360 view): each process keeps them for a few seconds, so a change
 # made in the UI reaches every worker process within CACHE_SECONDS.
 CACHE_SECONDS = 10.0
-_cache: dict[str, Any] = {}
-_cache_loaded_at = float("-inf")
+_cache = TTLCache(CACHE_SECONDS)
 
 
 def get(key: str) -> Any:
-    global _cache, _cache_loaded_at
     spec = SPECS[key]
-    now = time.monotonic()
-    if now - _cache_loaded_at > CACHE_SECONDS:
-        from kefu.core.models import Parameter
+    return _cache.get_or_compute("all", _load).get(key, spec.default)
 
-        _cache = dict(Parameter.objects.values_list("key", "value"))
-        _cache_loaded_at = now
-    return _cache.get(key, spec.default)
+
+def _load() -> dict[str, Any]:
+    from kefu.core.models import Parameter
+
+    return dict(Parameter.objects.values_list("key", "value"))
 
 
 def forget_cached() -> None:
-    """Drop this process's copy (called after a change, and by tests)."""
-    global _cache_loaded_at
-    _cache_loaded_at = float("-inf")
+    """Drop this process's copy (called after a change)."""
+    _cache.clear()

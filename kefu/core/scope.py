@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from kefu.core.cache import TTLCache
 from kefu.core.models import DataScope, Region, RegionLevel
 
 _SCOPE_ROOT_LEVEL = {
@@ -32,9 +33,17 @@ def scope_region_ids(user) -> frozenset[int] | None:
         root = user.region.ancestor_at(_SCOPE_ROOT_LEVEL[user.data_scope])
         # A staff member placed above their scope level (a city clerk with county scope) sees their own node.
         root = root or user.region
-        ids = frozenset(Region.objects.filter(path__startswith=root.path).values_list("id", flat=True))
+        ids = _subtree_cache.get_or_compute(root.path, lambda: _subtree_ids(root.path))
     user._kefu_scope_ids = ids
     return ids
+
+
+# The region tree changes a few times a year; a new county reaches every process within a minute.
+_subtree_cache = TTLCache(ttl=60.0)
+
+
+def _subtree_ids(path: str) -> frozenset[int]:
+    return frozenset(Region.objects.filter(path__startswith=path).values_list("id", flat=True))
 
 
 def may_see_region(user, region_id: int | None) -> bool:

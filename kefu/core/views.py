@@ -19,7 +19,7 @@ def login_view(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            start_session(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            start_session(request, user, backend="kefu.core.backends.StaffBackend")
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
                 target = "customers:search"
