@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("export.csv", views.export, name="export"),
     path("<int:subscriber_id>/", views.customer_360, name="360"),
+    path("<int:subscriber_id>/update/", views.update_info, name="update"),
 ]

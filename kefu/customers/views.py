@@ -1,13 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.errors import DomainError
 from kefu.core.masking import Masker
 from kefu.core.validators import is_msisdn
 from kefu.customers import exports, presenters, services
-from kefu.customers.forms import SearchForm
+from kefu.customers.forms import InfoUpdateForm, SearchForm
 
 PAGE_SIZE = 20
 
@@ -34,17 +37,40 @@ def search(request):
     return render(request, "customers/search.html", {"form": form, "page": page}, status=status)
 
 
+def _scoped_or_404(user, subscriber_id: int):
+    try:
+        return services.get_by_id(user, subscriber_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
 @login_required
 @permission_required("customers.view_subscriber", raise_exception=True)
-def customer_360(request, subscriber_id: int):
-    try:
-        view = services.customer_360(request.user, services.get_by_id(request.user, subscriber_id))
-    except DomainError as exc:
-        if exc.code == ErrorCode.NOT_FOUND or exc.code == ErrorCode.INVALID:
-            raise Http404(exc.message) from exc
-        raise
+def customer_360(request, subscriber_id: int, update_form: InfoUpdateForm | None = None):
+    view = services.customer_360(request.user, _scoped_or_404(request.user, subscriber_id))
     data = presenters.view_360(view, Masker(request.user))
-    return render(request, "customers/360.html", {"c": data, "p": data["profile"]})
+    context = {"c": data, "p": data["profile"], "update_form": update_form or InfoUpdateForm()}
+    return render(request, "customers/360.html", context, status=400 if update_form else 200)
+
+
+@login_required
+@permission_required("customers.change_subscriber", raise_exception=True)
+@require_POST
+def update_info(request, subscriber_id: int):
+    subscriber = _scoped_or_404(request.user, subscriber_id)
+    form = InfoUpdateForm(request.POST)
+    if form.is_valid():
+        if not form.changes():
+            form.add_error(None, _("Fill in at least one field to change."))
+        else:
+            try:
+                services.update_info(request.user, subscriber, form.changes(), form.cleaned_data["channel"])
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Customer information updated."))
+                return redirect("customers:360", subscriber_id=subscriber.pk)
+    return customer_360(request, subscriber_id, update_form=form)
 
 
 @login_required

@@ -82,3 +82,31 @@ def test_api_docs_are_served_from_the_package_not_a_cdn(client, db):
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/customers/{msisdn}/360" in spec["paths"]
+
+
+def test_agent_updates_information_from_the_360_page(make_staff, make_subscriber):
+    from kefu.customers.models import InfoUpdate
+
+    agent = make_staff("agent.xian", "agent", "xian")
+    customer = make_subscriber()
+    client = _client_for(agent)
+    response = client.post(
+        f"/customers/{customer.pk}/update/", {"channel": "hotline", "email": "zhang.wei@example.cn"}, follow=True
+    )
+    assert response.status_code == 200 and "客户信息已更新" in response.content.decode()
+    update = InfoUpdate.objects.get(subscriber=customer)
+    assert update.staff == agent and update.channel == "hotline" and update.changes == {"email": ["", "zhang.wei@example.cn"]}
+
+
+def test_a_bad_update_is_a_form_error_and_changes_nothing(make_staff, make_subscriber):
+    from kefu.customers.models import InfoUpdate
+
+    customer = make_subscriber()
+    client = _client_for(make_staff("agent.xian", "agent", "xian"))
+    response = client.post(f"/customers/{customer.pk}/update/", {"channel": "hotline", "email": "not-mail"})
+    assert response.status_code == 400 and 'role="alert"' in response.content.decode()
+    empty = client.post(f"/customers/{customer.pk}/update/", {"channel": "hotline"})
+    assert empty.status_code == 400
+    assert not InfoUpdate.objects.exists()
+    other_city = make_subscriber(region="baoji-weibin")
+    assert client.post(f"/customers/{other_city.pk}/update/", {"channel": "hotline", "name": "X"}).status_code == 404
