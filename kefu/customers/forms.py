@@ -27,7 +27,11 @@ class InfoUpdateForm(forms.Form):
     name = forms.CharField(label=_("Name"), required=False, max_length=60)
     address = forms.CharField(label=_("New address"), required=False, max_length=200)
     email = forms.EmailField(label=_("E-mail"), required=False)
-    contract_end = forms.DateField(label=_("Contract end"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    contract_end = forms.DateField(
+        label=_("Contract end"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def changes(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "channel" and value not in ("", None)}
+        return {
+            name: value for name, value in self.cleaned_data.items() if name != "channel" and value not in ("", None)
+        }

@@ -80,9 +80,7 @@ def export(request):
     if not form.is_valid():
         return render(request, "customers/search.html", {"form": form, "page": None}, status=400)
     try:
-        body = exports.subscribers_csv(
-            request.user, form.cleaned_data["q"], form.cleaned_data["city"], "on_net"
-        )
+        body = exports.subscribers_csv(request.user, form.cleaned_data["q"], form.cleaned_data["city"], "on_net")
     except DomainError as exc:
         form.add_error(exc.field, exc.message)
         return render(request, "customers/search.html", {"form": form, "page": None}, status=400)

@@ -95,7 +95,11 @@ def test_agent_updates_information_from_the_360_page(make_staff, make_subscriber
     )
     assert response.status_code == 200 and "客户信息已更新" in response.content.decode()
     update = InfoUpdate.objects.get(subscriber=customer)
-    assert update.staff == agent and update.channel == "hotline" and update.changes == {"email": ["", "zhang.wei@example.cn"]}
+    assert (
+        update.staff == agent
+        and update.channel == "hotline"
+        and update.changes == {"email": ["", "zhang.wei@example.cn"]}
+    )
 
 
 def test_a_bad_update_is_a_form_error_and_changes_nothing(make_staff, make_subscriber):
