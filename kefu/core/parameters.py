@@ -24,6 +24,57 @@ SPECS: dict[str, ParameterSpec] = {
         ParameterSpec("customers.recent_bill_months", 6, _("Bills shown on the customer 360 view")),
         ParameterSpec("customers.recent_contacts", 10, _("Contacts shown on the customer 360 view")),
         ParameterSpec("customers.good_credit_level", 3, _("Lowest credit level counted as good credit")),
+        # Work orders (WO-3, WO-7): time limits per category (or kind) × VIP tier, calendars, escalation.
+        ParameterSpec(
+            "workorders.sla_hours",
+            {
+                "complaint": {"diamond": 24, "gold": 24, "silver": 24, "high_value": 24, "ordinary": 48},
+                "inquiry": {"diamond": 24, "gold": 24, "silver": 24, "high_value": 24, "ordinary": 48},
+                "business": {"diamond": 24, "gold": 24, "silver": 48, "high_value": 48, "ordinary": 72},
+                "suggestion": {"default": 120},
+                "cross_region": {"diamond": 48, "gold": 48, "silver": 48, "high_value": 48, "ordinary": 72},
+            },
+            _("Work-order time limit in hours by category code or kind and VIP tier"),
+        ),
+        ParameterSpec(
+            "workorders.first_response_hours",
+            {"diamond": 2, "gold": 2},
+            _("Hours to the first reply to the customer by VIP tier (tiers not listed: no limit)"),
+        ),
+        ParameterSpec(
+            "workorders.calendars",
+            {
+                "complaint": "24x7",
+                "inquiry": "24x7",
+                "business": "business_hours",
+                "suggestion": "business_hours",
+                "cross_region": "business_hours",
+            },
+            _("Calendar of the time limits by category code or kind: 24x7 or business_hours"),
+        ),
+        ParameterSpec(
+            "workorders.business_hours",
+            {"opens": "08:30", "closes": "17:30", "weekdays": [1, 2, 3, 4, 5]},
+            _("Business hours for work-order time limits (weekdays: 1 Monday … 7 Sunday)"),
+        ),
+        ParameterSpec("workorders.holidays", [], _("Public holidays (YYYY-MM-DD) not counted in business hours")),
+        ParameterSpec("workorders.workdays", [], _("Make-up working days (YYYY-MM-DD) counted in business hours")),
+        ParameterSpec("workorders.warning_ratio", 0.8, _("Share of a time limit after which a warning is sent")),
+        ParameterSpec(
+            "workorders.escalation_reassign",
+            "none",
+            _("On escalation: none (keep the handler), pool (back to the group queue) or leader"),
+        ),
+        ParameterSpec(
+            "workorders.duplicate_hours", 72, _("Hours in which the same customer and category count as a duplicate")
+        ),
+        ParameterSpec("workorders.due_soon_hours", 2, _("Hours ahead counted as due soon in monitoring lists")),
+        ParameterSpec("workorders.attachment_max_bytes", 10 * 1024 * 1024, _("Largest work-order attachment in bytes")),
+        ParameterSpec(
+            "workorders.attachment_types",
+            ["pdf", "jpg", "jpeg", "png", "gif", "txt", "doc", "docx", "xls", "xlsx", "amr", "mp3", "wav"],
+            _("File types accepted as work-order attachments"),
+        ),
     ]
 }
 

@@ -20,16 +20,27 @@ class Role:
 _READ_CUSTOMERS = ("customers.view_subscriber",)
 _SERVE_CUSTOMERS = (*_READ_CUSTOMERS, "customers.change_subscriber")
 
+# Work orders (WO-1..7): everyone reads the orders of their scope; the front line and the back office
+# create them; team leaders monitor (bulk reassign/suspend/withdraw) and supervise (督办).
+_READ_ORDERS = ("workorders.view_workorder",)
+_SERVE_ORDERS = (*_READ_ORDERS, "workorders.add_workorder")
+_LEAD_ORDERS = (*_SERVE_ORDERS, "workorders.monitor_workorder", "workorders.supervise_workorder")
+
 ROLES: dict[str, Role] = {
     role.code: role
     for role in [
-        Role("agent", _("Agent"), _SERVE_CUSTOMERS, "city"),
-        Role("leader", _("Team leader"), (*_SERVE_CUSTOMERS, "core.view_audit_log"), "city"),
-        Role("inspector", _("Quality inspector"), _READ_CUSTOMERS, "city"),
-        Role("clerk", _("Business-hall clerk"), (*_SERVE_CUSTOMERS, "customers.close_subscriber"), "county"),
-        Role("manager", _("Customer manager"), _SERVE_CUSTOMERS, "city"),
-        Role("backoffice", _("Back-office handler"), _READ_CUSTOMERS, "city"),
-        Role("analyst", _("Analyst"), (*_READ_CUSTOMERS, "customers.export_subscriber"), "province"),
+        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS), "city"),
+        Role("leader", _("Team leader"), (*_SERVE_CUSTOMERS, "core.view_audit_log", *_LEAD_ORDERS), "city"),
+        Role("inspector", _("Quality inspector"), (*_READ_CUSTOMERS, *_READ_ORDERS), "city"),
+        Role(
+            "clerk",
+            _("Business-hall clerk"),
+            (*_SERVE_CUSTOMERS, "customers.close_subscriber", *_SERVE_ORDERS),
+            "county",
+        ),
+        Role("manager", _("Customer manager"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS), "city"),
+        Role("backoffice", _("Back-office handler"), (*_READ_CUSTOMERS, *_SERVE_ORDERS), "city"),
+        Role("analyst", _("Analyst"), (*_READ_CUSTOMERS, "customers.export_subscriber", *_READ_ORDERS), "province"),
         Role(
             "administrator",
             _("Administrator"),
@@ -41,6 +52,8 @@ ROLES: dict[str, Role] = {
                 "core.view_audit_log",
                 "core.change_parameter",
                 "core.view_parameter",
+                *_LEAD_ORDERS,
+                "workorders.publish_workflow",
             ),
             "all",
         ),
