@@ -4,6 +4,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from kefu.core.api import API_AUTH
 from kefu.core.api import router as auth_router
@@ -11,7 +12,15 @@ from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
 from kefu.customers.tmf import individual_router, tmf629_router
 
+
+class Utf8JSONRenderer(JSONRenderer):
+    """UTF-8 text, not \\u escapes: names stay readable, and TM Forum conformance kits look for them verbatim."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="Kefu API",
     version="1",
     description=_("Kefu customer-service platform API. TM Forum Open APIs under /tmf-api/."),

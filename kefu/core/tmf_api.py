@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from ninja import Field, Schema
 
 from kefu.core.errors import DomainError, ErrorCode
 
@@ -54,6 +55,18 @@ class TmfError(DomainError):
             }
         )
         return problem
+
+
+class TmfProblem(Schema):
+    """The TMF `Error` as we send it (declare it as the 4xx response of TMF operations)."""
+
+    code: str
+    reason: str
+    message: str
+    status: str
+    detail: str = Field(description="The same as message (Kefu's problem shape)")
+    field: str | None = Field(None, description="The query parameter or attribute at fault")
+    type: str = Field("Error", alias="@type")
 
 
 def tmf_errors(view):

@@ -109,6 +109,26 @@ def get_by_id(user, subscriber_id: int) -> Subscriber:
     return subscriber
 
 
+def view_by_id(user, subscriber_id: int, detail: str, channel: str = "api") -> Subscriber:
+    """A subscriber of the caller's scope by id, for a read that shows its profile: the read is logged
+    (an unmask when the caller sees personal data unmasked). Out of scope is the same 404 as unknown."""
+    subscriber = get_by_id(user, subscriber_id)
+    action = AccessAction.UNMASK if may_unmask(user) else AccessAction.VIEW
+    record_access(user, action, subscriber, detail=detail, channel=channel)
+    return subscriber
+
+
+def filtered(user, condition: Q) -> QuerySet[Subscriber]:
+    """Subscribers of the caller's scope (both profile stores) matching `condition`, in id order,
+    with what the profile presenters read."""
+    return (
+        scoped_subscribers(user)
+        .filter(condition)
+        .select_related("price_plan", "region__parent__parent", "customer_manager")
+        .order_by("id")
+    )
+
+
 def customer_360(user, subscriber: Subscriber, channel: str = "web") -> Customer360:
     """The agent's first screen (CUS-3): profile, bills, subscriptions, contacts, open orders; logged.
 
