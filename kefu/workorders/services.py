@@ -262,7 +262,7 @@ def allowed_actions(user, order: WorkOrder) -> dict:
         "claim": acts and order.handler_id != user.pk,
         "close": bool(acts and free and definition.closing_transitions(order.step) and not step.callback),
         "callback": bool(acts and free and step.callback),
-        "reply": bool(active and (acts or order.handler_id == user.pk or _is_monitor(user))),
+        "reply": active and _may_reply(user, order),
         "note": True,
         "attach": active,
         "urge": is_open,
@@ -288,6 +288,15 @@ def _transition_info(t: TransitionDef, definition: WorkflowDef) -> dict:
         "required": list(t.required),
         "optional": list(t.optional),
     }
+
+
+def _may_reply(user, order: WorkOrder) -> bool:
+    """Whoever acts on the order now, its handler, its creator (the customer's first contact) or a leader."""
+    return (
+        may_act(user, order, order.current_step())
+        or user.pk in (order.handler_id, order.created_by_id)
+        or _is_monitor(user)
+    )
 
 
 def _may_withdraw(user, order: WorkOrder) -> bool:
@@ -1231,7 +1240,7 @@ def add_note(user, number: str, text: str, *, reply: bool = False) -> WorkOrderE
         return event
     if not order.is_active:
         _require_open(order)
-    if not (may_act(user, order, order.current_step()) or order.handler_id == user.pk or _is_monitor(user)):
+    if not _may_reply(user, order):
         raise DomainError(
             ErrorCode.FORBIDDEN,
             _("Only staff acting on this order may reply to the customer."),
