@@ -102,13 +102,19 @@ class WorkflowVersion(models.Model):
         return self.published_at is not None
 
     def parsed(self):
-        """The definition as a WorkflowDef (cached per instance)."""
-        cached = getattr(self, "_parsed", None)
+        """The definition as a WorkflowDef; published versions never change, so each process parses one once."""
+        key = (self.pk, self.published_at)
+        cached = _PARSED.get(key) if self.published_at is not None else None
         if cached is None:
             from kefu.workorders.workflow import parse
 
-            cached = self._parsed = parse(self.definition)
+            cached = parse(self.definition)
+            if self.published_at is not None and self.pk:
+                _PARSED[key] = cached
         return cached
+
+
+_PARSED: dict[tuple, object] = {}
 
 
 class CategoryKind(models.TextChoices):
