@@ -145,9 +145,13 @@ def customer_360(user, subscriber: Subscriber, channel: str = "web") -> Customer
         .select_related("agent")
         .order_by("-started_at")[: parameters.get("customers.recent_contacts")]
     )
+    from kefu.workorders import presenters as order_presenters
+    from kefu.workorders.services import open_orders_for_customer
+
+    open_orders = [order_presenters.for_360(o) for o in open_orders_for_customer(user, subscriber)]
     action = AccessAction.UNMASK if may_unmask(user) else AccessAction.VIEW
     record_access(user, action, subscriber, detail="360", channel=channel)
-    return Customer360(subscriber, bills, subscriptions, contacts)
+    return Customer360(subscriber, bills, subscriptions, contacts, open_orders)
 
 
 UPDATABLE_FIELDS = ("name", "address", "email", "birth_date", "contracted", "contract_end")
