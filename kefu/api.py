@@ -11,6 +11,8 @@ from kefu.core.api import router as auth_router
 from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
 from kefu.customers.tmf import individual_router, tmf629_router
+from kefu.keyaccounts.api import router as keyaccounts_router
+from kefu.keyaccounts.tmf import router as loyalty_router
 from kefu.workorders.api import router as workorders_router
 
 
@@ -36,6 +38,8 @@ api.add_router("api/v1/customers", customers_router)
 api.add_router("api/v1/workorders", workorders_router)
 api.add_router("tmf-api/customerManagement/v4", tmf629_router)
 api.add_router("tmf-api/party/v4", individual_router)
+api.add_router("api/v1/keyaccounts", keyaccounts_router)
+api.add_router("tmf-api/loyaltyManagement/v4", loyalty_router)
 
 
 @api.exception_handler(DomainError)

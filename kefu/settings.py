@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.contact",
     "kefu.workorders",
+    "kefu.keyaccounts",
     "kefu.demo",
 ]
 

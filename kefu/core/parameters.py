@@ -24,6 +24,23 @@ SPECS: dict[str, ParameterSpec] = {
         ParameterSpec("customers.recent_bill_months", 6, _("Bills shown on the customer 360 view")),
         ParameterSpec("customers.recent_contacts", 10, _("Contacts shown on the customer 360 view")),
         ParameterSpec("customers.good_credit_level", 3, _("Lowest credit level counted as good credit")),
+        # Key accounts (KA-1..3): the defaults of a new rule version, and the points ledger.
+        ParameterSpec(
+            "keyaccounts.vip_min_avg_spend_yuan",
+            150,
+            _("Default VIP qualification: lowest average monthly spend in yuan over the past 12 months"),
+        ),
+        ParameterSpec(
+            "keyaccounts.tier_thresholds_yuan",
+            {"diamond": 1000, "gold": 500, "silver": 300, "high_value": 150},
+            _("Default lowest average monthly spend in yuan of each VIP tier"),
+        ),
+        ParameterSpec(
+            "keyaccounts.points_expiry_years",
+            2,
+            _("Points expire at the end of this many calendar years after the year they were earned"),
+        ),
+        ParameterSpec("keyaccounts.preview_sample_per_move", 5, _("Sample customers per tier move in a preview")),
         # Work orders (WO-3, WO-7): time limits per category (or kind) × VIP tier, calendars, escalation.
         ParameterSpec(
             "workorders.sla_hours",

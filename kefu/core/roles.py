@@ -26,21 +26,67 @@ _READ_ORDERS = ("workorders.view_workorder",)
 _SERVE_ORDERS = (*_READ_ORDERS, "workorders.add_workorder")
 _LEAD_ORDERS = (*_SERVE_ORDERS, "workorders.monitor_workorder", "workorders.supervise_workorder")
 
+# Key accounts (KA-1..3): the front line reads tiers and points and redeems; clerks and customer managers also
+# redeem for customers of other regions; leaders adjust points; administrators draft, approve and publish
+# rule versions (two different people), load the warehouse and run the monthly jobs.
+_READ_KA = ("keyaccounts.view_tierchange", "keyaccounts.view_pointsentry", "keyaccounts.view_redemptionitem")
+_SERVE_KA = (*_READ_KA, "keyaccounts.redeem_points")
+_ADMIN_KA = (
+    *_SERVE_KA,
+    "keyaccounts.redeem_cross_region",
+    "keyaccounts.adjust_points",
+    "keyaccounts.view_ruleversion",
+    "keyaccounts.change_ruleversion",
+    "keyaccounts.approve_ruleversion",
+    "keyaccounts.view_gradingrun",
+    "keyaccounts.run_grading",
+    "keyaccounts.load_warehouse",
+    "keyaccounts.change_redemptionitem",
+)
+
 ROLES: dict[str, Role] = {
     role.code: role
     for role in [
-        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS), "city"),
-        Role("leader", _("Team leader"), (*_SERVE_CUSTOMERS, "core.view_audit_log", *_LEAD_ORDERS), "city"),
-        Role("inspector", _("Quality inspector"), (*_READ_CUSTOMERS, *_READ_ORDERS), "city"),
+        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA), "city"),
+        Role(
+            "leader",
+            _("Team leader"),
+            (*_SERVE_CUSTOMERS, "core.view_audit_log", *_LEAD_ORDERS, *_SERVE_KA, "keyaccounts.adjust_points"),
+            "city",
+        ),
+        Role("inspector", _("Quality inspector"), (*_READ_CUSTOMERS, *_READ_ORDERS, *_READ_KA), "city"),
         Role(
             "clerk",
             _("Business-hall clerk"),
-            (*_SERVE_CUSTOMERS, "customers.close_subscriber", *_SERVE_ORDERS),
+            (
+                *_SERVE_CUSTOMERS,
+                "customers.close_subscriber",
+                *_SERVE_ORDERS,
+                *_SERVE_KA,
+                "keyaccounts.redeem_cross_region",
+            ),
             "county",
         ),
-        Role("manager", _("Customer manager"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS), "city"),
+        Role(
+            "manager",
+            _("Customer manager"),
+            (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA, "keyaccounts.redeem_cross_region"),
+            "city",
+        ),
         Role("backoffice", _("Back-office handler"), (*_READ_CUSTOMERS, *_SERVE_ORDERS), "city"),
-        Role("analyst", _("Analyst"), (*_READ_CUSTOMERS, "customers.export_subscriber", *_READ_ORDERS), "province"),
+        Role(
+            "analyst",
+            _("Analyst"),
+            (
+                *_READ_CUSTOMERS,
+                "customers.export_subscriber",
+                *_READ_ORDERS,
+                *_READ_KA,
+                "keyaccounts.view_ruleversion",
+                "keyaccounts.view_gradingrun",
+            ),
+            "province",
+        ),
         Role(
             "administrator",
             _("Administrator"),
@@ -54,6 +100,7 @@ ROLES: dict[str, Role] = {
                 "core.view_parameter",
                 *_LEAD_ORDERS,
                 "workorders.publish_workflow",
+                *_ADMIN_KA,
             ),
             "all",
         ),
