@@ -32,9 +32,7 @@ def graded_base(billed, make_staff):
     }
 
 
-def test_grading_writes_tiers_and_credit_back_with_reasons_and_notifies_the_manager(
-    admin_user, graded_base, warehouse
-):
+def test_grading_writes_tiers_and_credit_back_with_reasons_and_notifies_the_manager(admin_user, graded_base, warehouse):
     load_from_database()
     run = services.grade_month(admin_user, MONTH)
     gold = Subscriber.objects.get(pk=graded_base["gold"].pk)

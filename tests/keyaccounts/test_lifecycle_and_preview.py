@@ -76,9 +76,7 @@ def test_changing_a_previewed_version_sends_it_back_to_draft(api, admin_user, bi
     # The Api fixture speaks GET/POST/PATCH: PUT goes through a logged-in client.
     client = Client()
     client.force_login(admin_user)
-    changed = client.put(
-        f"{BASE}/versions/{draft['id']}", {"rules": rules}, content_type="application/json"
-    )
+    changed = client.put(f"{BASE}/versions/{draft['id']}", {"rules": rules}, content_type="application/json")
     assert changed.status_code == 200, changed.content
     assert changed.json()["status"] == "draft" and changed.json()["preview"] is None
     assert changed.json()["rules"]["tiers"]["gold"] == 460
@@ -91,9 +89,7 @@ def test_the_sample_is_scoped_to_the_caller_and_masked(api, make_staff, admin_us
     baoji = billed(48000, region="baoji-weibin", vip_tier="silver")
     load_from_database()
     analyst = make_staff("ka.baoji", "leader", "baoji")
-    analyst.user_permissions.add(
-        *Permission.objects.filter(codename__in=["change_ruleversion", "view_ruleversion"])
-    )
+    analyst.user_permissions.add(*Permission.objects.filter(codename__in=["change_ruleversion", "view_ruleversion"]))
     draft = _draft(api, admin_user, gold=450)
     preview = api.login(analyst).post(f"{BASE}/versions/{draft['id']}/preview", {}).json()
     assert preview["moved"] == 2  # counted over the whole base

@@ -74,8 +74,9 @@ def test_a_credit_rule_set_that_never_gives_good_credit_is_refused():
 def test_the_default_version_comes_from_the_parameters(db, admin_user):
     from kefu.core.services import set_parameter
 
-    set_parameter(admin_user, "keyaccounts.tier_thresholds_yuan", {"diamond": 1200, "gold": 600, "silver": 300,
-                                                                   "high_value": 150})
+    set_parameter(
+        admin_user, "keyaccounts.tier_thresholds_yuan", {"diamond": 1200, "gold": 600, "silver": 300, "high_value": 150}
+    )
     assert parse_rules(parameter_defaults()).tiers.diamond == 1200
 
 

@@ -1,0 +1,1 @@
+from tests.keyaccounts.conftest import billed, second_admin, warehouse  # noqa: F401 (shared fixtures)
