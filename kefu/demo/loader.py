@@ -1,0 +1,255 @@
+"""Loading the demo province into the database (the business operation behind `kefu demo`).
+
+PostgreSQL: one transaction that truncates the customer tables, drops their secondary indexes and
+foreign keys, streams every chunk with binary COPY (FREEZE), analyses, rebuilds the indexes and keys and
+moves the id sequences past the explicit ids. A failure rolls all of it back, indexes included.
+SQLite: one transaction that deletes the old customers through the ORM and inserts with executemany.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.contact.models import Contact
+from kefu.core import parameters
+from kefu.core.models import Region, User
+from kefu.customers.models import Bill, InfoUpdate, Payment, PricePlan, Subscriber, Subscription, UsageSummary
+from kefu.demo import generator, reference
+from kefu.demo.columns import PG_COPY_HEADER, PG_COPY_TRAILER, Column, pg_binary, rows
+from kefu.demo.province import CITIES, PRICE_PLANS
+
+MODELS: dict[str, type[models.Model]] = {
+    "subscriber": Subscriber,
+    "bill": Bill,
+    "usage": UsageSummary,
+    "payment": Payment,
+    "subscription": Subscription,
+    "contact": Contact,
+}
+# Emptied before loading (InfoUpdate is not generated, but belongs to the replaced subscribers).
+REPLACED: tuple[type[models.Model], ...] = (Contact, Payment, Bill, UsageSummary, Subscription, InfoUpdate, Subscriber)
+
+
+@dataclass
+class LoadReport:
+    subscribers: int
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+class Progress:
+    """A one-line progress bar with rows per second, redrawn at most five times a second."""
+
+    def __init__(self, total: int, stream=None, verbose: bool = False, width: int = 28):
+        self.total, self.stream, self.verbose, self.width = total, stream, verbose, width
+        self.started = time.monotonic()
+        self.done = self.rows = 0
+        self._drawn = 0.0
+
+    def update(self, done: int, rows: int) -> None:
+        self.done, self.rows = done, rows
+        now = time.monotonic()
+        if self.stream is not None and (now - self._drawn > 0.2 or done >= self.total):
+            self._drawn = now
+            elapsed = max(now - self.started, 1e-9)
+            filled = int(self.width * done / max(self.total, 1))
+            self.stream.write(
+                "\r"
+                + _("%(bar)s %(done)s/%(total)s subscribers · %(rows)s rows · %(rate)s rows/s · %(seconds)d s")
+                % {
+                    "bar": "[" + "#" * filled + "-" * (self.width - filled) + "]",
+                    "done": f"{done:,}",
+                    "total": f"{self.total:,}",
+                    "rows": f"{rows:,}",
+                    "rate": f"{rows / elapsed:,.0f}",
+                    "seconds": elapsed,
+                }
+            )
+            self.stream.flush()
+
+    def note(self, message: str) -> None:
+        if self.stream is not None:
+            self.stream.write("\n" + message if self.done else message + "\n")
+            self.stream.flush()
+            self.done = 0
+
+    def detail(self, message: str) -> None:
+        if self.stream is not None and self.verbose:
+            self.stream.write(message + "\n")
+
+
+def build_context(subscribers: int, seed: int, as_of: dt.date) -> generator.Context:
+    """The generator's inputs from the reference data in the database (seeded beforehand)."""
+    from kefu.demo.province import county_code
+
+    codes = [county_code(city[0], c[0]) for city in CITIES for c in city[4]]
+    region_ids = dict(Region.objects.filter(code__in=codes).values_list("code", "id"))
+    plan_ids = dict(PricePlan.objects.filter(code__in=[p[0] for p in PRICE_PLANS]).values_list("code", "id"))
+    users = dict(User.objects.filter(username__regex=r"^(manager|agent|clerk)\.").values_list("username", "id"))
+    cities = [city[0] for city in CITIES]
+    return generator.Context(
+        subscribers=subscribers,
+        seed=seed,
+        as_of=as_of,
+        counties=generator.counties_of(CITIES, region_ids),
+        plans=tuple(generator.Plan(code, brand, fee, plan_ids[code]) for code, _n, brand, fee in PRICE_PLANS),
+        managers={c: users[f"manager.{c}"] for c in cities},
+        agents={c: users[f"agent.{c}"] for c in cities},
+        clerks={c: users[f"clerk.{c}"] for c in cities},
+        good_credit_level=int(parameters.get("customers.good_credit_level")),
+    )
+
+
+def load_demo(
+    subscribers: int, seed: int, password: str, as_of: dt.date | None = None, stream=None, verbose: bool = False
+) -> tuple[list[tuple[str, str, str]], LoadReport]:
+    """Seed the reference data and staff, then replace all customers with the generated province.
+
+    Progress goes to `stream` (None: silent); `verbose` adds the time of every index rebuild."""
+    started = time.monotonic()
+    regions = reference.seed_regions()
+    reference.seed_price_plans()
+    logins = reference.seed_staff(password, regions)
+    context = build_context(subscribers, seed, as_of or timezone.localdate())
+    report = LoadReport(subscribers)
+    progress = Progress(subscribers, stream, verbose)
+    if connection.vendor == "postgresql":
+        _load_postgresql(context, report, progress)
+    else:
+        _load_rows(context, report, progress)
+    report.seconds = time.monotonic() - started
+    return logins, report
+
+
+def _chunks(context: generator.Context, report: LoadReport, progress: Progress, encode):
+    """Yield (table key, encoded rows) for every chunk. A worker thread generates and encodes the next
+    chunk while the caller writes this one (numpy and the database driver release the GIL)."""
+    plan = generator.layout(context)
+
+    def produce(k: int):
+        tables = generator.generate_chunk(context, plan, k)
+        out = []
+        for key, columns in tables.items():
+            _check_complete(MODELS[key], columns)
+            out.append((key, len(columns[0]), encode(columns)))
+        return out
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-demo") as pool:
+        pending = pool.submit(produce, 0) if context.chunks else None
+        for k in range(context.chunks):
+            tables = pending.result()
+            pending = pool.submit(produce, k + 1) if k + 1 < context.chunks else None
+            for key, count, encoded in tables:
+                yield key, encoded
+                report.rows[key] = report.rows.get(key, 0) + count
+            done += context.chunk_size(k)
+            progress.update(done, report.total_rows)
+
+
+def _check_complete(model: type[models.Model], columns: list[Column]) -> None:
+    given = {c.name for c in columns}
+    for f in model._meta.concrete_fields:
+        if f.attname not in given and not f.null and f.db_default is models.NOT_PROVIDED:
+            raise RuntimeError(f"the demo generator does not fill the required column {model.__name__}.{f.name}")
+
+
+def _column_list(model: type[models.Model], names: list[str]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(model._meta.get_field(name).column) for name in names)
+
+
+def _delete_existing() -> None:
+    for model in REPLACED:
+        model.objects.all().delete()
+
+
+def _as_rows(columns: list[Column]) -> tuple[list[str], list[tuple]]:
+    return [c.name for c in columns], rows(columns)
+
+
+def _load_rows(context: generator.Context, report: LoadReport, progress: Progress) -> None:
+    with transaction.atomic():
+        _delete_existing()
+        with connection.cursor() as cursor:
+            for key, (names, values) in _chunks(context, report, progress, _as_rows):
+                model = MODELS[key]
+                sql = "INSERT INTO {} ({}) VALUES ({})".format(
+                    connection.ops.quote_name(model._meta.db_table),
+                    _column_list(model, names),
+                    ", ".join(["%s"] * len(names)),
+                )
+                cursor.executemany(sql, values)
+
+
+def _load_postgresql(context: generator.Context, report: LoadReport, progress: Progress) -> None:
+    tables = [m._meta.db_table for m in REPLACED]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Run any deferred foreign-key checks now: ALTER TABLE refuses tables with pending trigger events.
+        connection.check_constraints()
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("TRUNCATE {} CASCADE".format(", ".join(connection.ops.quote_name(t) for t in tables)))
+        saved = [_drop_secondary(cursor, t) for t in tables]
+        raw = cursor.cursor  # the psycopg cursor: COPY is not part of Django's cursor API
+        for key, (names, payload) in _chunks(context, report, progress, pg_binary):
+            model = MODELS[key]
+            table = connection.ops.quote_name(model._meta.db_table)
+            statement = f"COPY {table} ({_column_list(model, names)}) FROM STDIN WITH (FORMAT binary, FREEZE)"
+            with raw.copy(statement) as copy:
+                copy.write(PG_COPY_HEADER)
+                copy.write(payload)
+                copy.write(PG_COPY_TRAILER)
+        progress.note(_("Analysing the tables and rebuilding their indexes and keys…"))
+        statements = ["ANALYZE {}".format(", ".join(connection.ops.quote_name(t) for t in tables))]
+        statements += [statement for table_statements in saved for statement in table_statements]
+        statements += connection.ops.sequence_reset_sql(no_style(), list(REPLACED))
+        for statement in statements:
+            began = time.monotonic()
+            cursor.execute(statement)
+            progress.detail(f"{time.monotonic() - began:7.2f} s  {statement[:100]}")
+
+
+def _drop_secondary(cursor, table: str) -> list[str]:
+    """Drop the table's secondary indexes and its check, unique and foreign-key constraints; return the
+    DDL that recreates (and so re-validates) them: indexes, then checks, unique constraints, foreign keys."""
+    quote = connection.ops.quote_name
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)
+        ORDER BY 1
+        """,
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        """
+        SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint
+        WHERE conrelid = %s::regclass AND contype IN ('c', 'u', 'f')
+        ORDER BY position(contype::text IN 'cuf'), conname
+        """,
+        [table],
+    )
+    constraints = cursor.fetchall()
+    for name, _definition, _kind in constraints:
+        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    return [definition for _name, definition in indexes] + [
+        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}" for name, definition, _k in constraints
+    ]

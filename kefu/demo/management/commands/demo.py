@@ -1,0 +1,81 @@
+"""`kefu demo`: migrate, seed the Shaanxi demo province and its staff, generate the customers."""
+
+import datetime as dt
+import sys
+import unicodedata
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from kefu.demo.loader import load_demo
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def login_table(logins: list[tuple[str, str, str]]) -> str:
+    header = (_("Username"), _("Role"), _("Region"))
+    lines = [header, *logins]
+    widths = [max(_width(str(row[i])) for row in lines) for i in range(3)]
+    rendered = ["  ".join(_pad(str(cell), w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines]
+    rendered.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(rendered)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+def _date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+class Command(BaseCommand):
+    help = _(
+        "Create the demo province: migrate the database, seed regions, price plans and staff logins, and "
+        "generate the customers with a year of bills (replacing any generated before)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subscribers", type=_positive, default=20000, help=_("number of subscribers"))
+        parser.add_argument("--seed", type=int, default=1, help=_("random seed: the same seed gives the same data"))
+        parser.add_argument("--password", default="kefu2026", help=_("password of every demo login"))
+        parser.add_argument(
+            "--as-of", type=_date, default=None, help=_("date the data describes (YYYY-MM-DD, default today)")
+        )
+
+    def handle(self, *args, subscribers, seed, password, as_of, verbosity, **options):
+        if not password:
+            raise CommandError(_("The password must not be empty."))
+        call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        if verbosity:
+            self.stdout.write(
+                _("Generating %(count)s subscribers (seed %(seed)s)…") % {"count": f"{subscribers:,}", "seed": seed}
+            )
+        logins, report = load_demo(
+            subscribers, seed, password, as_of, stream=sys.stderr if verbosity else None, verbose=verbosity > 1
+        )
+        if verbosity:
+            self.stderr.write("")
+            self.stdout.write(
+                _("%(rows)s rows for %(count)s subscribers in %(seconds).1f s (%(rate)s rows/s).")
+                % {
+                    "rows": f"{report.total_rows:,}",
+                    "count": f"{report.subscribers:,}",
+                    "seconds": report.seconds,
+                    "rate": f"{report.total_rows / max(report.seconds, 1e-9):,.0f}",
+                }
+            )
+            self.stdout.write("")
+            self.stdout.write(login_table(logins))
+            self.stdout.write("")
+            self.stdout.write(_("Password of every login: %(password)s") % {"password": password})
