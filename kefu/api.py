@@ -14,6 +14,7 @@ from kefu.customers.tmf import individual_router, tmf629_router
 from kefu.keyaccounts.api import router as keyaccounts_router
 from kefu.keyaccounts.tmf import router as loyalty_router
 from kefu.workorders.api import router as workorders_router
+from kefu.workorders.tmf import router as tmf621_router
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -40,6 +41,7 @@ api.add_router("tmf-api/customerManagement/v4", tmf629_router)
 api.add_router("tmf-api/party/v4", individual_router)
 api.add_router("api/v1/keyaccounts", keyaccounts_router)
 api.add_router("tmf-api/loyaltyManagement/v4", loyalty_router)
+api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
 
 
 @api.exception_handler(DomainError)

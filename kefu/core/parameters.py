@@ -92,6 +92,18 @@ SPECS: dict[str, ParameterSpec] = {
             ["pdf", "jpg", "jpeg", "png", "gif", "txt", "doc", "docx", "xls", "xlsx", "amr", "mp3", "wav"],
             _("File types accepted as work-order attachments"),
         ),
+        ParameterSpec(
+            "workorders.tmf_ticket_types",
+            {
+                "complaint": "complaint-other",
+                "complain": "complaint-other",
+                "inquiry": "inquiry",
+                "request": "business",
+                "suggestion": "suggestion",
+                "*": "complaint-fault",
+            },
+            _("TMF621 ticketType to work-order category (* for any other type)"),
+        ),
     ]
 }
 

@@ -100,6 +100,8 @@ ROLES: dict[str, Role] = {
                 "core.view_parameter",
                 *_LEAD_ORDERS,
                 "workorders.publish_workflow",
+                "workorders.add_listener",
+                "workorders.delete_listener",
                 *_ADMIN_KA,
             ),
             "all",

@@ -178,6 +178,8 @@ CATEGORIES = [
             ("complaint-service", "服务质量", "Service quality"),
             ("complaint-business", "业务办理", "Business handling"),
             ("complaint-other", "其他投诉", "Other complaint"),
+            # Fault reports from other systems (TMF621 trouble tickets) may come without a customer.
+            ("complaint-fault", "故障申告", "Fault report", None, False),
         ],
     ),
     ("suggestion", "建议", "Suggestion", "suggestion", "suggestion", False, []),
@@ -233,7 +235,8 @@ def seed(sender=None, using="default", **kwargs) -> None:
             )
             for child_index, child in enumerate(children):
                 child_code, child_name, child_en = child[:3]
-                own_flow = workflows[child[3]] if len(child) > 3 else None
+                own_flow = workflows[child[3]] if len(child) > 3 and child[3] else None
+                child_requires = child[4] if len(child) > 4 else requires
                 Category.objects.using(using).get_or_create(
                     code=child_code,
                     defaults={
@@ -242,7 +245,7 @@ def seed(sender=None, using="default", **kwargs) -> None:
                         "kind": kind,
                         "parent": parent,
                         "workflow": own_flow,
-                        "requires_customer": requires,
+                        "requires_customer": child_requires,
                         "sort": child_index,
                     },
                 )

@@ -346,6 +346,7 @@ class EventKind(models.TextChoices):
     CLOSE = "close", _("Closed")
     CALLBACK = "callback", _("Customer callback")
     REOPEN = "reopen", _("Re-opened")
+    UPDATE = "update", _("Details changed")
 
 
 class WorkOrderEvent(models.Model):
@@ -486,3 +487,54 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
+
+
+class Listener(models.Model):
+    """A TMF621 hub subscription: events about the orders its owner may see are POSTed to `callback`."""
+
+    callback = models.URLField(_("callback URL"), max_length=500)
+    query = models.CharField(_("query"), max_length=500, blank=True)
+    event_types = models.JSONField(_("event types"), default=list, blank=True)  # empty: every event
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("event listener")
+        verbose_name_plural = _("event listeners")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.callback
+
+
+class OutboxEvent(models.Model):
+    """An event waiting for delivery to a listener, written in the transaction of the change it reports
+    (so it is never lost) and delivered by the worker with retries and back-off."""
+
+    listener = models.ForeignKey(Listener, verbose_name=_("listener"), on_delete=models.CASCADE, related_name="outbox")
+    event_id = models.CharField(_("event id"), max_length=40, unique=True)
+    event_type = models.CharField(_("event type"), max_length=60)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created"))
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    dead = models.BooleanField(_("given up"), default=False)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing event")
+        verbose_name_plural = _("outgoing events")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivered_at__isnull=True, dead=False),
+                name="wo_outbox_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

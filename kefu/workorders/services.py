@@ -28,7 +28,7 @@ from kefu.core.models import Region, RegionLevel
 from kefu.core.scope import may_see_region, scope_region_ids
 from kefu.core.services import record_access, record_change
 from kefu.customers.models import Channel, ProfileStore, Subscriber, VipTier
-from kefu.workorders import clock, sla
+from kefu.workorders import clock, events, sla
 from kefu.workorders.errors import Reason
 from kefu.workorders.models import (
     Attachment,
@@ -47,6 +47,7 @@ from kefu.workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from kefu.workorders.tmf_mapping import tmf_status
 from kefu.workorders.workflow import (
     DefinitionError,
     Problem,
@@ -103,6 +104,10 @@ def may_act(user, order: WorkOrder, step: StepDef) -> bool:
     return may_see_region(user, _step_region_id(order, step))
 
 
+def require_view(user) -> None:
+    _require(user, VIEW)
+
+
 def _is_monitor(user) -> bool:
     return user.has_perm(MONITOR)
 
@@ -116,7 +121,7 @@ def scoped_orders(user) -> QuerySet[WorkOrder]:
     return WorkOrder.objects.restrict(user)
 
 
-_RELATED = (
+RELATED = (
     "category",
     "customer__region",
     "accepting_region",
@@ -130,7 +135,7 @@ _RELATED = (
 def get_order(user, number: str) -> WorkOrder:
     """An order of the caller's scope by number; unknown and out-of-scope are the same 404."""
     _require(user, VIEW)
-    order = scoped_orders(user).select_related(*_RELATED).filter(number=number).first()
+    order = scoped_orders(user).select_related(*RELATED).filter(number=number).first()
     if order is None:
         raise NotFound(_("No work order with this number."))
     return order
@@ -190,7 +195,7 @@ def search(user, filters: Filters | None = None) -> QuerySet[WorkOrder]:
     if f.q.strip():
         term = f.q.strip()
         qs = qs.filter(Q(number=term.upper()) | Q(title__icontains=term))
-    return qs.select_related(*_RELATED).order_by(F("step_due_at").asc(nulls_last=True), "id")
+    return qs.select_related(*RELATED).order_by(F("step_due_at").asc(nulls_last=True), "id")
 
 
 def monitor(user) -> dict:
@@ -469,8 +474,26 @@ def _next_number(now) -> str:
     return f"WO{day:%Y%m%d}{seq.last:06d}"
 
 
+_STATUS_EVENTS = frozenset(
+    (
+        EventKind.CREATED,
+        EventKind.TRANSITION,
+        EventKind.TRANSFER,
+        EventKind.CLOSE,
+        EventKind.CALLBACK,
+        EventKind.REOPEN,
+        EventKind.SUSPEND,
+        EventKind.RESUME,
+        EventKind.WITHDRAW,
+        EventKind.MERGE,
+    )
+)
+
+
 def _event(order: WorkOrder, actor, kind: str, now, text: str = "", **data) -> WorkOrderEvent:
     actor = actor if actor is not None and actor.is_authenticated else None
+    if kind in _STATUS_EVENTS:
+        data["tmf_status"] = tmf_status(order)
     return WorkOrderEvent.objects.create(
         order=order, at=now, actor=actor, kind=kind, step=order.step, text=text, data=data
     )
@@ -502,6 +525,7 @@ def _lock(order_or_number, version: int | None, user=None) -> WorkOrder:
             reason=Reason.STALE_VERSION,
             current=current_state(order),
         )
+    order._tmf_before = tmf_status(order)
     return order
 
 
@@ -509,6 +533,10 @@ def _save(order: WorkOrder, now) -> None:
     order.version += 1
     order.updated_at = now
     order.save()
+    # TMF621 hub: a change of the ticket status is queued for the listeners in this transaction.
+    before = getattr(order, "_tmf_before", None)
+    events.status_changed(order, before, now)
+    order._tmf_before = tmf_status(order) if before is not None else None
 
 
 def _require_open(order: WorkOrder) -> None:
@@ -654,6 +682,7 @@ def create(
     transition: str | None = None,
     fields: dict | None = None,
     split_from: WorkOrder | None = None,
+    data: dict | None = None,
 ) -> WorkOrder:
     """Accept a new order at its workflow's first step, with the creator as handler.
 
@@ -733,6 +762,7 @@ def create(
         split_from=split_from,
         handler=user,
         step_handlers={initial.code: user.pk},
+        data=dict(data or {}),
     )
     order.queue_region_id = _step_region_id(order, initial)
     if not may_act(user, order, initial):
@@ -763,7 +793,9 @@ def create(
             "create",
             {"category": cat.code, "handling_region": handling.code, "accepting_region": accepting.code},
         )
+        events.publish(order, events.CREATE, now)
         if transition:
+            order._tmf_before = tmf_status(order)
             order = _transition(user, order, transition, fields or {}, now)
     return order
 
@@ -1057,6 +1089,60 @@ def reassign(user, number: str, *, version: int | None, handler: str | None, rea
     return _reassign(user, order, handler, reason, clock.now())
 
 
+DETAIL_DATA_KEYS = ("severity", "externalId", "requestedResolutionDate", "statusChangeReason")
+
+
+@transaction.atomic
+def update_details(
+    user,
+    number: str,
+    *,
+    version: int | None,
+    title: str | None = None,
+    description: str | None = None,
+    priority: int | None = None,
+    data: dict | None = None,
+) -> WorkOrder:
+    """Change an order's title, description, priority or its recorded external attributes
+    (severity, externalId, … of TMF621); staff acting on the order, its handler or creator, or a leader."""
+    _require(user, VIEW)
+    order = _lock(number, version, user)
+    if not order.is_active:
+        _require_open(order)
+    if not _may_reply(user, order):
+        raise DomainError(ErrorCode.FORBIDDEN, _("You may not change this order."), reason=Reason.NOT_YOUR_STEP)
+    changes: dict = {}
+    if title is not None:
+        title = title.strip()
+        if not title or len(title) > 200:
+            raise DomainError(ErrorCode.INVALID, _("Give a title of at most 200 characters."), field="title")
+        changes["title"] = [order.title, title]
+        order.title = title
+    if description is not None:
+        changes["description"] = [order.description, description]
+        order.description = description
+    if priority is not None:
+        if priority not in Priority.values:
+            raise DomainError(ErrorCode.INVALID, _("Unknown priority."), field="priority")
+        changes["priority"] = [order.priority, priority]
+        order.priority = priority
+    for key, value in (data or {}).items():
+        if key not in DETAIL_DATA_KEYS:
+            raise DomainError(ErrorCode.INVALID, _("This attribute cannot be changed."), field=key)
+        changes[key] = [order.data.get(key), value]
+        order.data = {**order.data, key: value}
+    changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+    if not changes:
+        return order
+    now = clock.now()
+    _save(order, now)
+    _event(order, user, EventKind.UPDATE, now, "", changes=changes)
+    record_change(user, order, "update", changes)
+    if set(changes) - {"statusChangeReason"}:  # the reason alone belongs to the status change
+        events.publish(order, events.ATTRIBUTE_CHANGE, now)
+    return order
+
+
 # ---------------------------------------------------------------------------------------------
 # urging, supervision, suspension, withdrawal (WO-3, WO-4)
 # ---------------------------------------------------------------------------------------------
@@ -1226,7 +1312,7 @@ def withdraw(user, number: str, *, version: int | None, reason: str) -> WorkOrde
 
 
 @transaction.atomic
-def add_note(user, number: str, text: str, *, reply: bool = False) -> WorkOrderEvent:
+def add_note(user, number: str, text: str, *, reply: bool = False, author: str = "") -> WorkOrderEvent:
     """An internal note (staff only) or a reply to the customer; the first reply is the first response."""
     _require(user, VIEW)
     text = (text or "").strip()
@@ -1234,8 +1320,9 @@ def add_note(user, number: str, text: str, *, reply: bool = False) -> WorkOrderE
         raise DomainError(ErrorCode.INVALID, _("Write between 1 and 4000 characters."), field="text")
     order = _lock(number, None, user)
     now = clock.now()
+    extra = {"author": author[:100]} if author else {}
     if not reply:
-        event = _event(order, user, EventKind.NOTE, now, text)
+        event = _event(order, user, EventKind.NOTE, now, text, **extra)
         record_change(user, order, "note", {"event": event.pk})
         return event
     if not order.is_active:
@@ -1246,7 +1333,7 @@ def add_note(user, number: str, text: str, *, reply: bool = False) -> WorkOrderE
             _("Only staff acting on this order may reply to the customer."),
             reason=Reason.NOT_YOUR_STEP,
         )
-    event = _event(order, user, EventKind.REPLY, now, text)
+    event = _event(order, user, EventKind.REPLY, now, text, **extra)
     if order.first_responded_at is None:
         order.first_responded_at = now
         Timer.objects.filter(order=order, kind=TimerKind.FIRST_RESPONSE, fired_at__isnull=True).delete()
@@ -1466,8 +1553,8 @@ def bulk(user, action: str, numbers: list[str], *, handler: str | None = None, r
 
 
 def fire_timer(timer: Timer, now) -> bool:
-    """Apply a due timer to its order (inside the worker's transaction). False when the order is
-    locked by a user right now: the timer stays pending and is tried again on the next pass."""
+    """Apply a due timer to its order, inside the worker's transaction (which holds the order's lock).
+    False when the order cannot be locked: the timer stays pending for the next pass."""
     order = WorkOrder.objects.select_for_update(skip_locked=True).filter(pk=timer.order_id).first()
     if order is None:
         return False

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.db import close_old_connections, connection, transaction
 
 from kefu.workorders import clock
-from kefu.workorders.models import Timer
+from kefu.workorders.models import Timer, WorkOrder
 
 logger = logging.getLogger("kefu.workorders.worker")
 
@@ -37,24 +37,29 @@ class _SingleWriter:
             _sqlite_lock.release()
 
 
-def _claimable(queryset):
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset
-
-
 def fire_due_timers(now=None, batch: int = 200) -> int:
-    """Fire every timer due at `now` (default: the clock); returns how many fired."""
+    """Fire every timer due at `now` (default: the clock); returns how many fired.
+
+    A pass locks up to `batch` orders that have due timers (skipping orders locked by someone else —
+    a user's request or another worker) and fires all their due timers in that transaction. Orders
+    are locked before their timers, the same order the services use, so workers and requests never
+    deadlock, and all timers of one order are fired by one worker.
+    """
     from kefu.workorders.services import fire_timer
 
     now = now or clock.now()
+    skip_locked = connection.features.has_select_for_update_skip_locked
     fired = 0
     while True:
         with _SingleWriter(), transaction.atomic():
-            pending = Timer.objects.filter(fired_at__isnull=True, paused_hours__isnull=True, due_at__lte=now)
-            timers = list(_claimable(pending.order_by("due_at", "id"))[:batch])
-            progressed = 0
-            for timer in timers:
+            due = Timer.objects.filter(fired_at__isnull=True, paused_hours__isnull=True, due_at__lte=now)
+            orders = WorkOrder.objects.filter(pk__in=due.values("order_id")).order_by("pk")
+            if skip_locked:
+                orders = orders.select_for_update(skip_locked=True)
+            order_ids = list(orders.values_list("pk", flat=True)[:batch])
+            if not order_ids:
+                return fired
+            for timer in due.filter(order_id__in=order_ids).order_by("due_at", "id"):
                 try:
                     with transaction.atomic():
                         done = fire_timer(timer, now)
@@ -71,13 +76,18 @@ def fire_due_timers(now=None, batch: int = 200) -> int:
                     timer.attempts += 1
                     timer.save(update_fields=["fired_at", "attempts"])
                     fired += 1
-                    progressed += 1
-        if len(timers) < batch or progressed == 0:
+        if len(order_ids) < batch:
             return fired
 
 
 # Jobs run on every pass, in order; other areas append theirs (each takes `now` and returns a count).
-JOBS: list[tuple[str, Callable]] = [("timers", fire_due_timers)]
+def _deliver_events(now=None) -> int:
+    from kefu.workorders.events import deliver_outbox
+
+    return deliver_outbox(now)
+
+
+JOBS: list[tuple[str, Callable]] = [("timers", fire_due_timers), ("events", _deliver_events)]
 
 
 def run_once(now=None) -> dict[str, int]:
