@@ -7,7 +7,9 @@ from django.contrib import admin
 from kefu.core.admin import AuditedAdmin, ReadOnlyAdmin
 from kefu.workorders.models import (
     Category,
+    Listener,
     Notification,
+    OutboxEvent,
     Timer,
     Workflow,
     WorkflowVersion,
@@ -77,3 +79,15 @@ class TimerAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "recipient", "role", "region", "kind", "message", "read_at")
     list_filter = ("kind",)
+
+
+@admin.register(Listener)
+class ListenerAdmin(ReadOnlyAdmin):
+    list_display = ("id", "callback", "query", "owner", "created_at")
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event_type", "listener", "attempts", "next_attempt_at", "delivered_at", "dead")
+    list_filter = ("event_type", "dead")
+    list_select_related = ("listener",)

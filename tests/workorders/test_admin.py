@@ -20,6 +20,8 @@ def test_admin_pages_open_and_orders_are_read_only(admin_user, complaint):
         f"/admin/workorders/workflow/{Category.objects.get(code='complaint').workflow_id}/change/",
         "/admin/workorders/timer/",
         "/admin/workorders/notification/",
+        "/admin/workorders/listener/",
+        "/admin/workorders/outboxevent/",
     ):
         assert admin_client.get(url).status_code == 200, url
     response = admin_client.post(f"/admin/workorders/workorder/{complaint.pk}/change/", {"title": "changed"})
