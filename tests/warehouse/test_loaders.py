@@ -123,3 +123,19 @@ def test_loading_from_the_database_through_the_api(api, admin_user, agent_xian, 
     assert response.status_code == 200 and response.json()["bills"] == {"2026-10": 1}
     bad = api.post("/api/v1/keyaccounts/warehouse/load", {"months": ["October"]})
     assert bad.status_code == 422 and bad.json()["field"] == "months"
+
+
+def test_the_warehouse_command_loads_and_reports_bad_lines(warehouse, billed, make_subscriber, tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    billed(52340)
+    call_command("warehouse", "load", "--month", "2026-10")
+    assert "bills 2026-10: 1 rows" in capsys.readouterr().out
+    bad = tmp_path / "bills.csv"
+    bad.write_bytes(_csv("13900000009,2026-10,100,0,0,0,0,0,0,0,100,0"))
+    with pytest.raises(CommandError):
+        call_command("warehouse", "boss", "bills", str(bad))
+    assert "line 2: msisdn" in capsys.readouterr().err
+    call_command("warehouse", "status")
+    assert "2026-10" in capsys.readouterr().out
