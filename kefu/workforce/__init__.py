@@ -1,0 +1,1 @@
+"""Workforce management: Erlang C staffing and forecasts (pure cores first)."""
