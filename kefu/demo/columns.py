@@ -50,12 +50,21 @@ def _exclusive_cumsum(lengths: np.ndarray) -> np.ndarray:
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indices of every byte of the spans [start, start + length), concatenated in row order."""
+    """Indices of every byte of the spans [start, start + length), concatenated in row order.
+
+    Built as the running sum of steps: 1 inside a span, a jump at the first byte of each span."""
     lengths = lengths.astype(np.int64, copy=False)
+    keep = lengths > 0
+    if not keep.all():
+        starts, lengths = starts[keep], lengths[keep]
     total = int(lengths.sum())
-    return np.repeat(starts.astype(np.int64, copy=False) - _exclusive_cumsum(lengths), lengths) + np.arange(
-        total, dtype=np.int64
-    )
+    steps = np.ones(total, np.int64)
+    if total:
+        starts = starts.astype(np.int64, copy=False)
+        firsts = _exclusive_cumsum(lengths)
+        steps[0] = starts[0]
+        steps[firsts[1:]] = starts[1:] - (starts[:-1] + lengths[:-1] - 1)
+    return np.cumsum(steps, out=steps)
 
 
 class Vocabulary:
@@ -200,12 +209,83 @@ def rows(columns: list[Column]) -> list[tuple]:
     return list(zip(*(column.python() for column in columns), strict=True))
 
 
+MAX_LAYOUTS = 64  # distinct row layouts up to which a table is encoded group by group
+
+
 def pg_binary(columns: list[Column]) -> tuple[list[str], memoryview]:
     """Encode a table in PostgreSQL's binary COPY format (without header and trailer).
 
-    Returns the column order used (non-NULL fixed-width columns first, so that they form one block of a
-    numpy structured array per row) and the encoded rows.
+    A row's layout is the byte length of each of its fields (NULL, or the length of its text). When a table
+    has only a few layouts (every bill row has the same one; a payment's depends on its channel's name), the
+    rows of each layout are one numpy structured array: a template row holds the field count and lengths,
+    and each column's values go in with one strided copy. Otherwise every field is scattered into place.
+    Rows may come out grouped by layout rather than in the given order. Returns the column order used and
+    the encoded rows.
     """
+    n = len(columns[0])
+    layout = np.zeros(n, np.int64)
+    radix = 1
+    for column in columns:
+        part = column.values.lengths if column.kind == "text" else column.null
+        if part is None:
+            continue
+        size = int(part.max(initial=0)) + 1
+        if radix * size > 2**62:
+            return _scattered(columns)
+        layout += part.astype(np.int64) * radix
+        radix *= size
+    kinds, inverse = np.unique(layout, return_inverse=True)
+    if len(kinds) > MAX_LAYOUTS:
+        return _scattered(columns)
+    if len(kinds) == 1:
+        return [c.name for c in columns], memoryview(_block(columns, None).view(np.uint8))
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse))])
+    parts = [_block(columns, order[bounds[g] : bounds[g + 1]]) for g in range(len(kinds))]
+    out = np.empty(sum(p.nbytes for p in parts), np.uint8)
+    position = 0
+    for part in parts:
+        out[position : position + part.nbytes] = part.view(np.uint8)
+        position += part.nbytes
+    return [c.name for c in columns], memoryview(out)
+
+
+def _block(columns: list[Column], rows: np.ndarray | None) -> np.ndarray:
+    """Rows (all, or those of `rows`) that share one layout, as one structured array."""
+    n = len(columns[0]) if rows is None else len(rows)
+    first = 0 if rows is None else rows[0]
+    fields, values = [("count", ">i2")], []
+    for i, column in enumerate(columns):
+        fields.append((f"l{i}", ">i4"))
+        if column.kind == "text":
+            width = int(column.values.lengths[first])
+            if width:
+                text = column.values if rows is None else column.values.take(rows)
+                fields.append((f"v{i}", f"S{width}"))
+                values.append((f"v{i}", text.flat.view(f"S{width}")))
+        elif column.null is None or not column.null[first]:
+            fields.append((f"v{i}", FIXED_DTYPES[column.kind]))
+            values.append((f"v{i}", column.values if rows is None else column.values[rows]))
+    dtype = np.dtype(fields)
+    template = np.zeros(1, dtype)
+    template["count"] = len(columns)
+    for i, column in enumerate(columns):
+        if column.kind == "text":
+            template[f"l{i}"] = column.values.lengths[first]
+        elif column.null is not None and column.null[first]:
+            template[f"l{i}"] = -1
+        else:
+            template[f"l{i}"] = FIXED_DTYPES[column.kind].itemsize
+    block = np.empty(n, dtype)
+    block.view(np.uint8).reshape(n, dtype.itemsize)[:] = template.view(np.uint8)
+    for name, value in values:
+        block[name] = value
+    return block
+
+
+def _scattered(columns: list[Column]) -> tuple[list[str], memoryview]:
+    """Rows of many layouts: the non-NULL fixed-width columns form one structured array (placed first in
+    every row), the other fields are scattered into place one column at a time."""
     n = len(columns[0])
     block_columns = [c for c in columns if c.fixed and c.null is None]
     rest = [c for c in columns if not (c.fixed and c.null is None)]
@@ -219,8 +299,6 @@ def pg_binary(columns: list[Column]) -> tuple[list[str], memoryview]:
         block[f"l{i}"] = FIXED_DTYPES[column.kind].itemsize
         block[f"v{i}"] = column.values
     names = [c.name for c in order]
-    if not rest:
-        return names, memoryview(block.view(np.uint8))
 
     width = block.itemsize
     row_lengths = np.full(n, width, np.int64)

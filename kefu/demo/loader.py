@@ -1,9 +1,10 @@
 """Loading the demo province into the database (the business operation behind `kefu demo`).
 
-PostgreSQL: one transaction that truncates the customer tables, drops their secondary indexes and
-foreign keys, streams every chunk with binary COPY (FREEZE), analyses, rebuilds the indexes and keys and
-moves the id sequences past the explicit ids. A failure rolls all of it back, indexes included.
-SQLite: one transaction that deletes the old customers through the ORM and inserts with executemany.
+PostgreSQL: one transaction that truncates the customer tables, drops their indexes and keys (and the
+foreign keys pointing at them), streams every chunk with binary COPY (FREEZE), analyses, rebuilds the
+indexes and keys and moves the id sequences past the explicit ids. A failure rolls all of it back, indexes included.
+SQLite: one transaction that deletes the old customers (and the rows pointing at them, as TRUNCATE …
+CASCADE does on PostgreSQL) and inserts with executemany.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -171,9 +173,28 @@ def _column_list(model: type[models.Model], names: list[str]) -> str:
     return ", ".join(quote(model._meta.get_field(name).column) for name in names)
 
 
+def emptied_models() -> list[type[models.Model]]:
+    """The replaced models and every model whose rows point at them, directly or through one another (work
+    orders, grading results, …): what PostgreSQL's TRUNCATE … CASCADE empties, emptied on SQLite too."""
+    candidates = [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
+    emptied = list(REPLACED)
+    grown = True
+    while grown:
+        grown = False
+        for model in candidates:
+            if model not in emptied and any(
+                f.is_relation and f.concrete and f.related_model in emptied for f in model._meta.local_fields
+            ):
+                emptied.append(model)
+                grown = True
+    return emptied
+
+
 def _delete_existing() -> None:
-    for model in REPLACED:
-        model.objects.all().delete()
+    # Foreign keys are checked at commit on SQLite, when every referring row is gone as well.
+    with connection.cursor() as cursor:
+        for model in emptied_models():
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _as_rows(columns: list[Column]) -> tuple[list[str], list[tuple]]:
@@ -200,9 +221,10 @@ def _load_postgresql(context: generator.Context, report: LoadReport, progress: P
         # Run any deferred foreign-key checks now: ALTER TABLE refuses tables with pending trigger events.
         connection.check_constraints()
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # index builds sort in memory
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # foreign-key validation hashes in memory
         cursor.execute("TRUNCATE {} CASCADE".format(", ".join(connection.ops.quote_name(t) for t in tables)))
-        saved = [_drop_secondary(cursor, t) for t in tables]
+        rebuild = _drop_keys_and_indexes(cursor, tables)
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of Django's cursor API
         for key, (names, payload) in _chunks(context, report, progress, pg_binary):
             model = MODELS[key]
@@ -214,7 +236,7 @@ def _load_postgresql(context: generator.Context, report: LoadReport, progress: P
                 copy.write(PG_COPY_TRAILER)
         progress.note(_("Analysing the tables and rebuilding their indexes and keys…"))
         statements = ["ANALYZE {}".format(", ".join(connection.ops.quote_name(t) for t in tables))]
-        statements += [statement for table_statements in saved for statement in table_statements]
+        statements += rebuild
         statements += connection.ops.sequence_reset_sql(no_style(), list(REPLACED))
         for statement in statements:
             began = time.monotonic()
@@ -222,34 +244,45 @@ def _load_postgresql(context: generator.Context, report: LoadReport, progress: P
             progress.detail(f"{time.monotonic() - began:7.2f} s  {statement[:100]}")
 
 
-def _drop_secondary(cursor, table: str) -> list[str]:
-    """Drop the table's secondary indexes and its check, unique and foreign-key constraints; return the
-    DDL that recreates (and so re-validates) them: indexes, then checks, unique constraints, foreign keys."""
-    quote = connection.ops.quote_name
+def _drop_keys_and_indexes(cursor, tables: list[str]) -> list[str]:
+    """Drop every index and constraint of the tables, primary keys included (maintaining a primary key
+    costs COPY as much as writing the row), and every foreign key pointing at them from other tables.
+
+    Returns the DDL that recreates them, in an order that works: primary keys, indexes, check and unique
+    constraints, then the foreign keys, which validate the loaded rows."""
     cursor.execute(
         """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i
-        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)
-        ORDER BY 1
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint
+        WHERE (conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'x', 'c', 'f'))
+           OR (confrelid = ANY(%s::regclass[]) AND contype = 'f')
+        ORDER BY position(contype::text IN 'puxcf'), 1, 2
         """,
-        [table],
-    )
-    indexes = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint
-        WHERE conrelid = %s::regclass AND contype IN ('c', 'u', 'f')
-        ORDER BY position(contype::text IN 'cuf'), conname
-        """,
-        [table],
+        [tables, tables],
     )
     constraints = cursor.fetchall()
-    for name, _definition, _kind in constraints:
-        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[])
+          AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')
+          )
+        ORDER BY 1
+        """,
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    quote = connection.ops.quote_name
+    for table, name, _definition, _kind in reversed(constraints):  # foreign keys first
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
     for name, _definition in indexes:
         cursor.execute(f"DROP INDEX {name}")
-    return [definition for _name, definition in indexes] + [
-        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}" for name, definition, _k in constraints
-    ]
+    add = {
+        kind: [
+            f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"
+            for table, name, definition, k in constraints
+            if k == kind
+        ]
+        for kind in "puxcf"
+    }
+    return [*add["p"], *(definition for _name, definition in indexes), *add["u"], *add["x"], *add["c"], *add["f"]]
