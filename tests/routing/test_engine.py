@@ -369,3 +369,15 @@ def test_decisions_serialise_to_plain_dicts():
         "answered": False,
     }
     assert json.dumps(decision_to_dict(Overflowed("c", "vip", ("billing",), 3.0)))
+
+
+def test_the_routing_and_workforce_cores_import_no_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kefu.routing.engine, kefu.routing.simulator, kefu.workforce.erlang;"
+        "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

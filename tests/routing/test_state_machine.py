@@ -12,6 +12,7 @@ JSON) rebuilds the same state.
 from __future__ import annotations
 
 import json
+import os
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -346,7 +347,7 @@ class RoutingMachine(RuleBasedStateMachine):
 
 
 RoutingMachine.TestCase.settings = settings(
-    max_examples=int(__import__("os").environ.get("ROUTING_EXAMPLES", 120)),
+    max_examples=int(os.environ.get("ROUTING_EXAMPLES", 120)),
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
