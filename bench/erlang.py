@@ -70,8 +70,10 @@ def main() -> None:
     exact = np.abs(calls * aht / 1800 / 0.85 - np.round(calls * aht / 1800 / 0.85)) < 1e-9
     rounding = int(((ours != theirs) & exact & (theirs == ours + 1)).sum())
     cells = args.queues * args.intervals
-    print(f"Erlang C staffing, {args.intervals} intervals x {args.queues} queues = {cells:,} cells, 80/20, occupancy <= 85 %")
-    print(f"  calls per interval   {int(calls.min())} .. {int(calls.max())}, AHT {int(aht.min())} .. {int(aht.max())} s")
+    print(f"Erlang C staffing, {args.intervals} intervals x {args.queues} queues = {cells:,} cells")
+    print("  target               80 % within 20 s, occupancy <= 85 %")
+    print(f"  calls per interval   {int(calls.min())} .. {int(calls.max())}")
+    print(f"  AHT                  {int(aht.min())} .. {int(aht.max())} s")
     print(f"  agents required      {int(ours.sum()):,} agent-intervals (kefu), {int(theirs.sum()):,} (pyworkforce)")
     print(f"  kefu (numpy)         {best * 1000:9.1f} ms  (best of 5)")
     print(f"  pyworkforce ErlangC  {peer * 1000:9.1f} ms")

@@ -44,7 +44,9 @@ def ours(calls: int, seed: int) -> tuple[float, float, float, float, int]:
     result = simulate([group], team, duration, seed=seed)
     elapsed = time.process_time() - started
     since = 0.02 * duration
-    waits = [r.answered_at - r.offered_at for r in result.records if r.offered_at >= since and r.answered_at is not None]
+    waits = [
+        r.answered_at - r.offered_at for r in result.records if r.offered_at >= since and r.answered_at is not None
+    ]
     return _figures(waits) + (elapsed, len(result.records))
 
 
