@@ -52,6 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ensure_database(args.database_url)
+    load_before = os.getloadavg()[0]
     kefu = ROOT / ".venv" / "bin" / "kefu"
     command = [str(kefu) if kefu.exists() else sys.executable, *([] if kefu.exists() else ["-m", "kefu"])]
     command += ["demo", "--subscribers", str(args.subscribers), "--seed", str(args.seed), "-v", "2"]
@@ -70,6 +71,8 @@ def main() -> None:
         print(f"{table:24} {count:>12,}")
     print(f"{'rows':24} {rows:>12,}")
     print(f"elapsed {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s")
+    # Other work on the machine slows the load down: say how busy it was.
+    print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)")
     verdict = "met" if elapsed < TARGET_SECONDS else "MISSED"
     print(f"ratio to the {TARGET_SECONDS:.0f} s target: {elapsed / TARGET_SECONDS:.2f} ({verdict})")
 

@@ -157,7 +157,7 @@ class Text:
     def tolist(self) -> list[str]:
         data = self.flat.tobytes()
         ends = np.cumsum(self.lengths).tolist()
-        starts = [0, *ends[:-1]]
+        starts = [0, *ends[:-1]] if ends else []
         return [data[s:e].decode() for s, e in zip(starts, ends, strict=True)]
 
 

@@ -26,7 +26,7 @@ from kefu.core.models import Region, User
 from kefu.customers.models import Bill, InfoUpdate, Payment, PricePlan, Subscriber, Subscription, UsageSummary
 from kefu.demo import generator, reference
 from kefu.demo.columns import PG_COPY_HEADER, PG_COPY_TRAILER, Column, pg_binary, rows
-from kefu.demo.province import CITIES, PRICE_PLANS
+from kefu.demo.province import CITIES, PRICE_PLANS, county_code
 
 MODELS: dict[str, type[models.Model]] = {
     "subscriber": Subscriber,
@@ -83,7 +83,7 @@ class Progress:
 
     def note(self, message: str) -> None:
         if self.stream is not None:
-            self.stream.write("\n" + message if self.done else message + "\n")
+            self.stream.write(("\n" if self.done else "") + message + "\n")
             self.stream.flush()
             self.done = 0
 
@@ -94,8 +94,6 @@ class Progress:
 
 def build_context(subscribers: int, seed: int, as_of: dt.date) -> generator.Context:
     """The generator's inputs from the reference data in the database (seeded beforehand)."""
-    from kefu.demo.province import county_code
-
     codes = [county_code(city[0], c[0]) for city in CITIES for c in city[4]]
     region_ids = dict(Region.objects.filter(code__in=codes).values_list("code", "id"))
     plan_ids = dict(PricePlan.objects.filter(code__in=[p[0] for p in PRICE_PLANS]).values_list("code", "id"))

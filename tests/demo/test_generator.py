@@ -242,3 +242,9 @@ def test_rerunning_removes_what_pointed_at_the_old_customers(load):
     assert WorkOrder.objects.filter(customer_id=customer.pk).exists()
     load(seed=2)
     assert not WorkOrder.objects.exists()
+
+
+def test_a_province_of_one_subscriber(load):
+    load(subscribers=1)
+    assert Subscriber.objects.count() == 1
+    assert Bill.objects.count() == UsageSummary.objects.count() <= 12
