@@ -306,10 +306,11 @@ class Engine:
             agent = self.agents.get(manager)
             if agent is not None and agent.state is _READY:
                 return [self._assign(call, agent, group, now, "manager")]
-        for level in group.levels:
-            ready = group.ready[level]
-            if ready:
-                return [self._assign(call, next(iter(ready.values())), group, now, "offer")]
+        if not group.live:  # calls waiting here mean no agent of the group is ready
+            for level in group.levels:
+                ready = group.ready[level]
+                if ready:
+                    return [self._assign(call, next(iter(ready.values())), group, now, "offer")]
         return self._enqueue(call, (group,), now)
 
     def call_answered(self, call_id: Hashable, now: float) -> list[Decision]:

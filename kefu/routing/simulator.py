@@ -224,6 +224,8 @@ class Simulator:
         tier_rng, callback_rng, wrap_rng = self.rng["tier"], self.rng["callback"], self.rng["wrap"]
         groups = self.groups
         next_tick = math.inf
+        # only groups with an overflow or callback rule need the engine's clock
+        timed = any(g.overflow_after is not None or g.callback_threshold is not None for g in groups.values())
 
         def act(decisions: list, now: float) -> None:
             for d in decisions:
@@ -264,9 +266,18 @@ class Simulator:
                 tier = names[0] if len(names) == 1 else _pick(names, cumulative, tier_rng.random())
                 records.append(CallRecord(call_id, g.id, tier, now))
                 decisions = engine.call_offered(call_id, g.id, now, tier)
-                if g.patience is not None and decisions[0].__class__ is not Assignment:
-                    push(events, (now + g.patience.sample(patience_rng), _ABANDON, next(counter), call_id))
-                act(decisions, now)
+                first = decisions[0]
+                if first.__class__ is Assignment and len(decisions) == 1:  # the common case, inline
+                    record = records[call_id]
+                    record.answered_at = now
+                    record.agent = first.agent
+                    record.queue = first.group
+                    record.outcome = "answered"
+                    push(events, (now + g.handle.sample(handle_rng), _END, next(counter), call_id))
+                else:
+                    if g.patience is not None and first.__class__ is not Assignment:
+                        push(events, (now + g.patience.sample(patience_rng), _ABANDON, next(counter), call_id))
+                    act(decisions, now)
                 following = self._next_arrival(g, now, duration)
                 if following < duration:
                     push(events, (following, _ARRIVAL, next(counter), g))
@@ -283,7 +294,9 @@ class Simulator:
                     engine.call_ended(call_id, now, wrap_up=True)
                     after_call(agent_id, now)
                 else:
-                    act(engine.call_ended(call_id, now, wrap_up=False), now)
+                    decisions = engine.call_ended(call_id, now, wrap_up=False)
+                    if decisions:
+                        act(decisions, now)
             elif kind == _ABANDON:
                 record = records[subject]
                 if record.outcome == "waiting":
@@ -297,10 +310,11 @@ class Simulator:
             elif kind == _TICK:
                 next_tick = math.inf
                 act(engine.tick(now), now)
-            due = engine.next_due()
-            if due is not None and due < next_tick:
-                next_tick = due
-                push(events, (due, _TICK, next(counter), None))
+            if timed:
+                due = engine.next_due()
+                if due is not None and due < next_tick:
+                    next_tick = due
+                    push(events, (due, _TICK, next(counter), None))
         return SimulationResult(records, engine, duration)
 
     def _agent_event(self, subject: tuple, now: float, pending: dict, act, events: list, duration: float) -> None:
