@@ -323,6 +323,8 @@ class Simulator:
         state = engine.agents[agent.id].state if agent.id in engine.agents else AgentState.LOGGED_OUT
         busy = state is AgentState.TALKING or state is AgentState.WRAP_UP
         if what == _LOGIN:
+            if pending.get(agent.id, (None,))[0] == _LOGOUT:
+                del pending[agent.id]  # still on the last call of a shift that ended: stays on
             if state is AgentState.LOGGED_OUT:
                 engine.agent_login(agent.id, agent.skills, now)
                 act(engine.agent_state(agent.id, AgentState.READY, now), now)
