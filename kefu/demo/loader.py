@@ -112,12 +112,14 @@ def build_context(subscribers: int, seed: int, as_of: dt.date) -> generator.Cont
     )
 
 
+@transaction.atomic
 def load_demo(
     subscribers: int, seed: int, password: str, as_of: dt.date | None = None, stream=None, verbose: bool = False
 ) -> tuple[list[tuple[str, str, str]], LoadReport]:
     """Seed the reference data and staff, then replace all customers with the generated province.
 
-    Progress goes to `stream` (None: silent); `verbose` adds the time of every index rebuild."""
+    One transaction: if anything fails, the database is left as it was. Progress goes to `stream`
+    (None: silent); `verbose` adds the time of every index rebuild."""
     started = time.monotonic()
     regions = reference.seed_regions()
     reference.seed_price_plans()

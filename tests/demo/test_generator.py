@@ -12,11 +12,12 @@ from django.db.models import Count
 
 from kefu.contact.models import Contact
 from kefu.core.models import Region, RegionLevel
+from kefu.core.services import login
 from kefu.core.validators import is_msisdn
 from kefu.customers.models import Bill, Payment, Subscriber, Subscription, UsageSummary
 from kefu.demo import generator, vocab
 from kefu.demo.province import CITIES, PRICE_PLANS
-from tests.demo.conftest import AS_OF, SMALL, database_digests, generated_digests
+from tests.demo.conftest import AS_OF, PASSWORD, SMALL, database_digests, generated_digests
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -224,9 +225,10 @@ def test_a_failed_load_leaves_the_previous_province_in_place(load, monkeypatch):
 
     monkeypatch.setattr(generator, "generate_chunk", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        load(seed=2)
+        load(seed=2, password="Another-pass-2")
     monkeypatch.setattr(generator, "generate_chunk", real)
     assert database_digests() == before
+    assert login("agent.xian", PASSWORD).username == "agent.xian"  # the staff passwords are unchanged too
 
 
 def test_rerunning_removes_what_pointed_at_the_old_customers(load):
