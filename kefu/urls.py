@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:search", permanent=False)),
     path("", include("kefu.core.urls")),
     path("customers/", include("kefu.customers.urls")),
+    path("workorders/", include("kefu.workorders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", api.urls),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.core import services
 from kefu.core.errors import DomainError
-from kefu.core.models import AccessLog, AuditEvent, Parameter, Region, User
+from kefu.core.models import AccessLog, AuditEvent, Notification, Parameter, Region, User
 
 admin.site.site_header = _("Kefu administration")
 admin.site.site_title = _("Kefu administration")
@@ -96,3 +96,10 @@ class ParameterAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the service: validated against the parameter's default type, audited, caches dropped.
         services.set_parameter(request.user, obj.key, obj.value)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "role", "region", "kind", "subject", "text", "read_at")
+    list_filter = ("kind",)
+    list_select_related = ("recipient", "region")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -192,23 +193,49 @@ class Parameter(models.Model):
 
 
 class Notification(models.Model):
-    """A message to one staff member (their inbox): a tier change of a customer in their portfolio, a
-    reminder, a warning. `link` is the page (or API path) the message is about."""
+    """A message in a staff member's inbox: a tier change of a customer in their portfolio, a work-order
+    warning, escalation or urge, a reminder. Addressed to one person (`recipient`), or — when there is
+    nobody in particular — to a role in a region (`role` + `region`: every member of that group whose data
+    scope holds the region sees it; the first to mark it read marks it for all). `link` is the page the
+    message is about, `subject` its business key (e.g. a work-order number)."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    role = models.CharField(_("role"), max_length=40, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(_("kind"), max_length=30)
     text = models.CharField(_("text"), max_length=300)
     link = models.CharField(_("link"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    subject = models.CharField(_("about"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="core_notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="core_notification_inbox"),
+            models.Index(
+                fields=["role", "region", "read_at"],
+                condition=models.Q(recipient__isnull=True),
+                name="core_notification_role_inbox",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(role=""),
+                name="core_notification_addressed",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

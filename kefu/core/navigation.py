@@ -3,10 +3,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.notifications import unread_count
 from kefu.core.roles import roles_of
 
 ENTRIES = [
     ("customers:search", _("Customers"), "customers.view_subscriber"),
+    ("workorders:mine", _("Work orders"), "workorders.view_workorder"),
+    ("workorders:monitor", _("Monitoring"), "workorders.monitor_workorder"),
+    ("workorders:workflows", _("Workflows"), "workorders.publish_workflow"),
     ("admin:index", _("Administration"), "core.change_parameter"),
 ]
 
@@ -20,4 +24,12 @@ def navigation(request):
         for name, label, perm in ENTRIES
         if user.has_perm(perm)
     ]
-    return {"nav_items": items, "user_roles": [str(role.label) for role in roles_of(user)]}
+    # the longest matching entry is the active one (/workorders/monitor/ is not "Work orders")
+    longest = max((len(item["url"]) for item in items if item["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == longest
+    return {
+        "nav_items": items,
+        "user_roles": [str(role.label) for role in roles_of(user)],
+        "unread_notifications": unread_count(user),
+    }

@@ -8,7 +8,6 @@ from kefu.core.admin import AuditedAdmin, ReadOnlyAdmin
 from kefu.workorders.models import (
     Category,
     Listener,
-    Notification,
     OutboxEvent,
     Timer,
     Workflow,
@@ -73,12 +72,6 @@ class TimerAdmin(ReadOnlyAdmin):
     list_display = ("order", "kind", "step", "due_at", "fired_at", "attempts", "last_error")
     list_filter = ("kind",)
     list_select_related = ("order",)
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "recipient", "role", "region", "kind", "message", "read_at")
-    list_filter = ("kind",)
 
 
 @admin.register(Listener)

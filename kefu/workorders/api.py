@@ -156,8 +156,9 @@ def my_notifications(request, unread: bool = True):
         {
             "id": n.pk,
             "kind": n.kind,
-            "message": n.message,
-            "order": n.order.number,
+            "message": n.text,
+            "order": n.subject,
+            "link": n.link,
             "created_at": n.created_at,
             "read_at": n.read_at,
         }

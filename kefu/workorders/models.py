@@ -442,39 +442,6 @@ class Timer(models.Model):
         return f"{self.order_id} {self.kind} {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class Notification(models.Model):
-    """A message to a staff member (or, with no recipient, to a role in a region): warnings, escalations."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recipient"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="work_order_notifications",
-    )
-    role = models.CharField(_("role"), max_length=40, blank=True)
-    region = models.ForeignKey(
-        "core.Region", verbose_name=_("region"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    order = models.ForeignKey(
-        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(_("kind"), max_length=16)
-    message = models.CharField(_("message"), max_length=300)
-    created_at = models.DateTimeField(_("created"))
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="wo_notification_inbox")]
-
-    def __str__(self) -> str:
-        return self.message[:60]
-
-
 class NumberSequence(models.Model):
     """The last number handed out per day, for WO<yyyymmdd><nnnnnn>."""
 

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from kefu.core import notifications as inbox
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode, NotFound
-from kefu.core.models import Region, RegionLevel
+from kefu.core.models import Notification, Region, RegionLevel
 from kefu.core.scope import may_see_region, scope_region_ids
 from kefu.core.services import record_access, record_change
 from kefu.customers.models import Channel, ProfileStore, Subscriber, VipTier
@@ -34,7 +35,6 @@ from kefu.workorders.models import (
     Attachment,
     Category,
     EventKind,
-    Notification,
     NumberSequence,
     Priority,
     RootCause,
@@ -310,15 +310,17 @@ def _may_withdraw(user, order: WorkOrder) -> bool:
     return order.created_by_id == user.pk and order.step == order.definition().initial
 
 
+# The kinds of notification work orders write into the staff inbox (kefu.core.notifications).
+NOTIFICATION_KINDS = ("warning", "escalation", "urge", "supervise", "reassign")
+
+
 def notifications(user, unread_only: bool = True) -> QuerySet[Notification]:
-    qs = Notification.objects.filter(recipient=user).select_related("order")
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    return qs.order_by("-created_at", "-id")
+    """The caller's work-order notifications (their own and their role's in their scope), newest first."""
+    return inbox.inbox(user, unread_only).filter(kind__in=NOTIFICATION_KINDS)
 
 
 def mark_read(user, ids: list[int]) -> int:
-    return Notification.objects.filter(recipient=user, pk__in=ids, read_at__isnull=True).update(read_at=clock.now())
+    return inbox.mark_read(user, ids, at=clock.now())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,6 +354,44 @@ def published_version(workflow: Workflow) -> WorkflowVersion | None:
 
 def categories() -> list[Category]:
     return list(Category.objects.filter(active=True).select_related("parent", "workflow").order_by("path"))
+
+
+def eligible_handlers(order: WorkOrder, step_code: str | None = None, limit: int = 200) -> list:
+    """The staff who may act at a step of the order (default: its current step), by username: the
+    choices of a dispatch or a reassignment. Same rule as acting: role, skill group, region in scope."""
+    definition = order.definition()
+    code = step_code or order.step
+    if not definition.has_step(code) or definition.step(code).final:
+        return []
+    step = definition.step(code)
+    city = _city_of(Region.objects.select_related("parent").get(pk=_step_region_id(order, step)))
+    groups = list(step.roles) or ([step.skill_group] if step.skill_group else [])
+    candidates = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=groups)
+        .filter(Q(region__path__startswith=city.path) | Q(region__level=RegionLevel.PROVINCE))
+        .select_related("region__parent__parent")
+        .prefetch_related("groups")
+        .distinct()
+        .order_by("username")
+    )
+    eligible = []
+    for candidate in candidates[: limit * 2]:
+        candidate._kefu_groups = frozenset(g.name for g in candidate.groups.all())
+        if may_act(candidate, order, step):
+            eligible.append(candidate)
+    return eligible[:limit]
+
+
+def step_names() -> dict[str, str]:
+    """ "workflow:step" → the step's name, from every published version (the newest name wins): the labels
+    of the monitoring counts and the step filter of the queues."""
+    names: dict[str, str] = {}
+    versions = WorkflowVersion.objects.filter(published_at__isnull=False).select_related("workflow")
+    for version in versions.order_by("workflow__code", "number"):
+        for step in version.parsed().steps:
+            names[f"{version.workflow.code}:{step.code}"] = step.name
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1148,9 +1188,23 @@ def update_details(
 # ---------------------------------------------------------------------------------------------
 
 
+def order_link(order: WorkOrder) -> str:
+    from django.urls import reverse
+
+    return reverse("workorders:order", args=[order.number])
+
+
 def _notify(order: WorkOrder, recipient, kind: str, message: str, now, role: str = "", region=None) -> None:
-    Notification.objects.create(
-        recipient=recipient, role=role, region=region, order=order, kind=kind, message=message[:300], created_at=now
+    """Into the staff inbox (kefu.core.notifications): to a person, or to a role in a region."""
+    inbox.notify(
+        recipient,
+        kind=kind,
+        text=message,
+        link=order_link(order),
+        subject=order.number,
+        role=role,
+        region=region,
+        at=now,
     )
 
 

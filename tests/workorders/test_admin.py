@@ -19,7 +19,7 @@ def test_admin_pages_open_and_orders_are_read_only(admin_user, complaint):
         "/admin/workorders/category/",
         f"/admin/workorders/workflow/{Category.objects.get(code='complaint').workflow_id}/change/",
         "/admin/workorders/timer/",
-        "/admin/workorders/notification/",
+        "/admin/core/notification/",
         "/admin/workorders/listener/",
         "/admin/workorders/outboxevent/",
     ):

@@ -6,13 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kefu.core.errors import DomainError, ErrorCode
-from kefu.core.models import AuditEvent
+from kefu.core.models import AuditEvent, Notification
 from kefu.customers import services as customer_services
 from kefu.workorders import services
 from kefu.workorders.models import (
     Attachment,
     EventKind,
-    Notification,
     Priority,
     Status,
     Timer,

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from kefu.core.models import AuditEvent
+from kefu.core.models import AuditEvent, Notification
 from kefu.workorders import services, worker
-from kefu.workorders.models import EventKind, Notification, Priority, Timer, TimerKind, WorkOrder
+from kefu.workorders.models import EventKind, Priority, Timer, TimerKind, WorkOrder
 from tests.workorders.conftest import fresh
 
 
