@@ -22,3 +22,23 @@
     }
   });
 })();
+
+/* The workflow editor: "add a row" appends a copy of the formset's empty form (Django's __prefix__). */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row]");
+    if (!button) return;
+    var prefix = button.getAttribute("data-add-row");
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var template = document.getElementById(prefix + "-empty");
+    var body = document.querySelector("#" + prefix + "-rows tbody");
+    if (!total || !template || !body) return;
+    var index = parseInt(total.value, 10);
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    body.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    var first = body.lastElementChild && body.lastElementChild.querySelector("input, select");
+    if (first) first.focus();
+  });
+})();
