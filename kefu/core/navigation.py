@@ -11,6 +11,7 @@ ENTRIES = [
     ("workorders:mine", _("Work orders"), "workorders.view_workorder"),
     ("workorders:monitor", _("Monitoring"), "workorders.monitor_workorder"),
     ("workorders:workflows", _("Workflows"), "workorders.publish_workflow"),
+    ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),
     ("admin:index", _("Administration"), "core.change_parameter"),
 ]
 
