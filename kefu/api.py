@@ -6,6 +6,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
+from kefu.contact.api import desktop_router as cc_desktop_router
+from kefu.contact.api import router as cti_router
 from kefu.core.api import API_AUTH
 from kefu.core.api import router as auth_router
 from kefu.core.errors import DomainError
@@ -42,6 +44,8 @@ api.add_router("tmf-api/party/v4", individual_router)
 api.add_router("api/v1/keyaccounts", keyaccounts_router)
 api.add_router("tmf-api/loyaltyManagement/v4", loyalty_router)
 api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
+api.add_router("api/v1/cti", cti_router)
+api.add_router("api/v1/contact/desktop", cc_desktop_router)
 
 
 @api.exception_handler(DomainError)

@@ -128,3 +128,16 @@ LOGGING = {
 }
 WHITENOISE_USE_FINDERS = True
 AUTHENTICATION_BACKENDS = ["kefu.core.backends.StaffBackend"]
+
+# Real time (Django Channels: desktops, wallboards) and the contact-centre router (docs/contact-centre.md).
+# With REDIS_URL: the Redis channel layer (every web worker reaches every WebSocket) and `kefu router`
+# processes over Redis Streams; without: the in-memory layer and the router embedded in the one web process.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+KEFU_ROUTER = os.environ.get("KEFU_ROUTER", "redis" if REDIS_URL else "embedded")
+KEFU_ROUTER_TIMER = os.environ.get("KEFU_ROUTER_TIMER", "1") == "1"
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -24,6 +24,20 @@ SPECS: dict[str, ParameterSpec] = {
         ParameterSpec("customers.recent_bill_months", 6, _("Bills shown on the customer 360 view")),
         ParameterSpec("customers.recent_contacts", 10, _("Contacts shown on the customer 360 view")),
         ParameterSpec("customers.good_credit_level", 3, _("Lowest credit level counted as good credit")),
+        # Contact centre (CC-3, CC-4, CC-7): routing weights, not-ready reasons, outbound retries.
+        ParameterSpec(
+            "contact.vip_weights",
+            {"diamond": 240, "gold": 180, "silver": 120, "high_value": 60, "ordinary": 0},
+            _("Queue head start of each VIP tier in seconds of waiting (applies when no call is queued)"),
+        ),
+        ParameterSpec(
+            "contact.not_ready_reasons",
+            ["meeting", "training", "coaching", "paperwork", "other"],
+            _("Reasons an agent may give for not ready (示忙)"),
+        ),
+        ParameterSpec("contact.checkpoint_events", 1000, _("Router events between two checkpoints")),
+        ParameterSpec("contact.outbound_retry_minutes", [10, 60, 240], _("Minutes before each retry of a callback")),
+        ParameterSpec("contact.outbound_max_attempts", 3, _("Attempts before an outbound task is given up")),
         # Key accounts (KA-1..3): the defaults of a new rule version, and the points ledger.
         ParameterSpec(
             "keyaccounts.vip_min_avg_spend_yuan",

@@ -43,18 +43,72 @@ _ADMIN_KA = (
     "keyaccounts.load_warehouse",
     "keyaccounts.change_redemptionitem",
 )
+# Key accounts (KA-4..7): everyone serving customers books appointments; customer managers ask for the green
+# channel, team leaders (and administrators) decide it, clerks and leaders fulfil it; leaders dispatch and
+# evaluate the managers' tasks; administrators manage partners and read their settlements.
+_BOOK = ("keyaccounts.book_appointment", "keyaccounts.view_appointment")
+_LEAD_KA = (
+    *_BOOK,
+    "keyaccounts.approve_greenchannel",
+    "keyaccounts.fulfil_greenchannel",
+    "keyaccounts.dispatch_managertask",
+)
+
+# Contact centre (CC-1..9): agents work at the desktop; leaders watch the wallboard, force states and listen to
+# recordings; administrators configure groups, agents, IVR menus; the switch account drives the CTI interface.
+_CC_AGENT = ("contact.use_desktop", "contact.view_contact", "contact.view_outboundtask")
+_CC_LEAD = (
+    *_CC_AGENT,
+    "contact.view_wallboard",
+    "contact.force_agent_state",
+    "contact.listen_recording",
+    "workforce.view_shift",
+)
+_CC_ADMIN = (
+    *_CC_LEAD,
+    *(
+        f"contact.{verb}_{model}"
+        for model in (
+            "contactcentre",
+            "skillgroup",
+            "agent",
+            "agentskill",
+            "wrapupcode",
+            "ivrmenu",
+            "ivrnode",
+            "donotcall",
+        )
+        for verb in ("view", "add", "change", "delete")
+    ),
+    "workforce.add_shift",
+    "workforce.change_shift",
+    "workforce.delete_shift",
+)
 
 ROLES: dict[str, Role] = {
     role.code: role
     for role in [
-        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA), "city"),
+        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA, *_CC_AGENT, *_BOOK), "city"),
         Role(
             "leader",
             _("Team leader"),
-            (*_SERVE_CUSTOMERS, "core.view_audit_log", *_LEAD_ORDERS, *_SERVE_KA, "keyaccounts.adjust_points"),
+            (
+                *_SERVE_CUSTOMERS,
+                "core.view_audit_log",
+                *_LEAD_ORDERS,
+                *_SERVE_KA,
+                "keyaccounts.adjust_points",
+                *_LEAD_KA,
+                *_CC_LEAD,
+            ),
             "city",
         ),
-        Role("inspector", _("Quality inspector"), (*_READ_CUSTOMERS, *_READ_ORDERS, *_READ_KA), "city"),
+        Role(
+            "inspector",
+            _("Quality inspector"),
+            (*_READ_CUSTOMERS, *_READ_ORDERS, *_READ_KA, "contact.view_contact", "contact.listen_recording"),
+            "city",
+        ),
         Role(
             "clerk",
             _("Business-hall clerk"),
@@ -64,13 +118,22 @@ ROLES: dict[str, Role] = {
                 *_SERVE_ORDERS,
                 *_SERVE_KA,
                 "keyaccounts.redeem_cross_region",
+                *_BOOK,
+                "keyaccounts.fulfil_greenchannel",
             ),
             "county",
         ),
         Role(
             "manager",
             _("Customer manager"),
-            (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA, "keyaccounts.redeem_cross_region"),
+            (
+                *_SERVE_CUSTOMERS,
+                *_SERVE_ORDERS,
+                *_SERVE_KA,
+                "keyaccounts.redeem_cross_region",
+                *_BOOK,
+                "keyaccounts.request_greenchannel",
+            ),
             "city",
         ),
         Role("backoffice", _("Back-office handler"), (*_READ_CUSTOMERS, *_SERVE_ORDERS), "city"),
@@ -103,8 +166,18 @@ ROLES: dict[str, Role] = {
                 "workorders.add_listener",
                 "workorders.delete_listener",
                 *_ADMIN_KA,
+                *_LEAD_KA,
+                "keyaccounts.request_greenchannel",
+                "keyaccounts.manage_partners",
+                *_CC_ADMIN,
             ),
             "all",
+        ),
+        Role(
+            "switch",
+            _("Switch and IVR service account"),
+            (*_READ_CUSTOMERS, "contact.drive_cti"),
+            "province",
         ),
     ]
 }
