@@ -14,6 +14,7 @@ from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
 from kefu.customers.tmf import individual_router, tmf629_router
 from kefu.keyaccounts.api import router as keyaccounts_router
+from kefu.keyaccounts.privileges_api import partner_router
 from kefu.keyaccounts.tmf import router as loyalty_router
 from kefu.workorders.api import router as workorders_router
 from kefu.workorders.tmf import router as tmf621_router
@@ -43,6 +44,7 @@ api.add_router("tmf-api/customerManagement/v4", tmf629_router)
 api.add_router("tmf-api/party/v4", individual_router)
 api.add_router("api/v1/keyaccounts", keyaccounts_router)
 api.add_router("tmf-api/loyaltyManagement/v4", loyalty_router)
+api.add_router("api/partner/v1", partner_router)
 api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
 api.add_router("api/v1/cti", cti_router)
 api.add_router("api/v1/contact/desktop", cc_desktop_router)

@@ -55,6 +55,36 @@ SPECS: dict[str, ParameterSpec] = {
             _("Points expire at the end of this many calendar years after the year they were earned"),
         ),
         ParameterSpec("keyaccounts.preview_sample_per_move", 5, _("Sample customers per tier move in a preview")),
+        # Key accounts (KA-4..7): privileges, appointments, customer managers, service standards.
+        ParameterSpec(
+            "keyaccounts.partner_allowance_per_year",
+            {"lounge": {"diamond": 12, "gold": 6, "silver": 4, "high_value": 2}, "pickup": {"diamond": 4}},
+            _("Persons a year per VIP tier for partner services: lounge (airport and railway together), pick-up"),
+        ),
+        ParameterSpec("keyaccounts.appointment_reminder_hours", 24, _("Hours before an appointment its reminder goes")),
+        ParameterSpec(
+            "keyaccounts.reminder_days_ahead",
+            {"birthday": 3, "contract_end": 30},
+            _("Days ahead a customer manager is reminded of a birthday and of a contract's end"),
+        ),
+        ParameterSpec(
+            "keyaccounts.churn_drop_pct", 20, _("Churn warning: the last 3 bills fall, the last this % below the first")
+        ),
+        ParameterSpec(
+            "keyaccounts.service_standards",
+            {
+                "diamond": {"callback_hours": 24, "contacts_per_quarter": 3, "satisfaction_pct": 95},
+                "gold": {"callback_hours": 24, "contacts_per_quarter": 2, "satisfaction_pct": 92},
+                "silver": {"callback_hours": 48, "contacts_per_quarter": 1, "satisfaction_pct": 90},
+                "high_value": {"callback_hours": 48, "contacts_per_quarter": 1, "satisfaction_pct": 85},
+            },
+            _("Service standards per VIP tier: callback time limit, manager contacts per quarter, satisfaction %"),
+        ),
+        ParameterSpec(
+            "keyaccounts.manager_score_weights",
+            {"revenue": 40, "retention": 30, "satisfaction": 20, "tasks": 10},
+            _("Weights of the customer manager's monthly score (revenue, retention, satisfaction, tasks)"),
+        ),
         # Work orders (WO-3, WO-7): time limits per category (or kind) × VIP tier, calendars, escalation.
         ParameterSpec(
             "workorders.sla_hours",

@@ -296,3 +296,9 @@ def warehouse_boss(request, kind: str, file: File[UploadedFile], month: str | No
     if file.size is not None and file.size > MAX_BOSS_FILE:
         raise DomainError(ErrorCode.INVALID, _("The file is too large."), field="file")
     return services.load_boss_file(request.user, kind, file.read(), _month(month), name=file.name or "")
+
+
+# Privileges, appointments, customer managers and service standards (KA-4..7) live in their own modules.
+from kefu.keyaccounts import privileges_api  # noqa: E402
+
+router.add_router("", privileges_api.router)

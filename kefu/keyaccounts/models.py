@@ -289,3 +289,393 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber_id} {self.item_id} ×{self.quantity}"
+
+
+# --- privileges (KA-4, KA-5) -------------------------------------------------------------------------------
+
+
+class VipCard(models.Model):
+    """The VIP card of a key account: its number is what a partner may be shown instead of the MSISDN."""
+
+    subscriber = models.OneToOneField(
+        "customers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="vip_card"
+    )
+    number = models.CharField(_("card number"), max_length=20, unique=True)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("VIP card")
+        verbose_name_plural = _("VIP cards")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PartnerService(models.TextChoices):
+    AIRPORT_LOUNGE = "airport_lounge", _("Airport lounge (易登机)")
+    RAILWAY_LOUNGE = "railway_lounge", _("Railway lounge (易登车)")
+    PICKUP = "pickup", _("Diamond pick-up")
+
+
+class Partner(models.Model):
+    """A partner serving key accounts (a lounge, a pick-up service); it calls the partner API with its own
+    token (only the token's SHA-256 is stored), never with a staff login."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    service = models.CharField(_("service"), max_length=16, choices=PartnerService.choices)
+    price_fen = models.PositiveIntegerField(_("price per person (fen)"), default=0)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PrivilegeUseQuerySet(ScopedQuerySet):
+    pass
+
+
+class PrivilegeUse(models.Model):
+    """A visit to a partner's lounge (with at most one companion) or a pick-up booking, counted against the
+    tier's yearly allowance; the partner's monthly settlement sums them."""
+
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="uses")
+    subscriber = models.ForeignKey(
+        "customers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="privilege_uses"
+    )
+    service = models.CharField(_("service"), max_length=16, choices=PartnerService.choices)
+    tier = models.CharField(_("VIP tier"), max_length=12, choices=VipTier.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    companions = models.PositiveSmallIntegerField(_("companions"), default=0)
+    persons = models.PositiveSmallIntegerField(_("persons"))
+    used_at = models.DateTimeField(_("time"))
+    scheduled_for = models.DateTimeField(_("booked for"), null=True, blank=True)
+    details = models.CharField(_("details"), max_length=200, blank=True)
+    reference = models.CharField(_("partner's reference"), max_length=60)
+    price_fen = models.PositiveIntegerField(_("amount (fen)"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = PrivilegeUseQuerySet.as_manager()
+    scope_field = "subscriber__region"
+
+    class Meta:
+        verbose_name = _("privilege use")
+        verbose_name_plural = _("privilege uses")
+        ordering = ["-used_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "reference"], name="ka_use_partner_reference"),
+            models.CheckConstraint(condition=Q(companions__lte=1), name="ka_use_at_most_one_companion"),
+        ]
+        indexes = [models.Index(fields=["subscriber", "year"], name="ka_use_subscriber_year")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.subscriber_id} {self.used_at:%Y-%m-%d}"
+
+
+class GreenChannelStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    FULFILLED = "fulfilled", _("Fulfilled")
+
+
+class GreenChannelQuerySet(ScopedQuerySet):
+    pass
+
+
+class GreenChannelRequest(models.Model):
+    """绿色通道: a customer manager asks for out-of-hours service for a key account; a second person approves;
+    the service is then fulfilled. Every step is audited."""
+
+    subscriber = models.ForeignKey(
+        "customers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="green_channel"
+    )
+    service = models.CharField(_("service wanted"), max_length=200)
+    wanted_at = models.DateTimeField(_("wanted at"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=GreenChannelStatus.choices, default=GreenChannelStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    fulfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("fulfilled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = GreenChannelQuerySet.as_manager()
+    scope_field = "subscriber__region"
+
+    class Meta:
+        verbose_name = _("green-channel request")
+        verbose_name_plural = _("green-channel requests")
+        ordering = ["-requested_at", "-id"]
+        permissions = [
+            ("request_greenchannel", _("Can request the green channel for a key account")),
+            ("approve_greenchannel", _("Can approve green-channel requests")),
+            ("fulfil_greenchannel", _("Can fulfil green-channel requests")),
+            ("manage_partners", _("Can manage partners and read their settlements")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="ka_green_decider_is_not_requester",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.wanted_at:%Y-%m-%d %H:%M}"
+
+
+# --- appointments (KA-4) -----------------------------------------------------------------------------------
+
+
+class AppointmentKind(models.TextChoices):
+    HALL_VIP = "hall_vip", _("Business-hall VIP service")
+    MANAGER_VISIT = "manager_visit", _("Customer-manager visit")
+
+
+class SlotQuerySet(ScopedQuerySet):
+    pass
+
+
+class AppointmentSlot(models.Model):
+    """A bookable time of a business hall (its region) or of a customer manager, with a capacity."""
+
+    kind = models.CharField(_("kind"), max_length=14, choices=AppointmentKind.choices)
+    region = models.ForeignKey("core.Region", verbose_name=_("place"), on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer manager"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+
+    objects = SlotQuerySet.as_manager()
+    scope_field = "region"
+
+    class Meta:
+        verbose_name = _("appointment slot")
+        verbose_name_plural = _("appointment slots")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="ka_slot_not_overbooked"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="ka_slot_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    DONE = "done", _("Done")
+
+
+class AppointmentQuerySet(ScopedQuerySet):
+    pass
+
+
+class Appointment(models.Model):
+    """A customer's booking of a slot; a reminder is sent at `remind_at` by the worker."""
+
+    subscriber = models.ForeignKey(
+        "customers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="appointments"
+    )
+    slot = models.ForeignKey(
+        AppointmentSlot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="appointments"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("booked by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+    scope_field = "subscriber__region"
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["-created_at", "-id"]
+        permissions = [("book_appointment", _("Can book appointments for customers"))]
+        indexes = [
+            models.Index(
+                fields=["remind_at"], condition=Q(reminded_at__isnull=True, status="booked"), name="ka_appt_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id} {self.slot_id} {self.status}"
+
+
+# --- customer managers (KA-6) ------------------------------------------------------------------------------
+
+
+class PlanPeriod(models.TextChoices):
+    YEAR = "year", _("Year")
+    MONTH = "month", _("Month")
+    WEEK = "week", _("Week")
+
+
+class WorkPlan(models.Model):
+    """A customer manager's plan for a year, a month or a week (starting on `starts_on`)."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=5, choices=PlanPeriod.choices)
+    starts_on = models.DateField(_("starts"))
+    goals = models.TextField(_("goals"))
+    target_visits = models.PositiveIntegerField(_("visits planned"), default=0)
+    target_calls = models.PositiveIntegerField(_("calls planned"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work plan")
+        verbose_name_plural = _("work plans")
+        ordering = ["-starts_on", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["manager", "period", "starts_on"], name="ka_plan_one_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} {self.period} {self.starts_on}"
+
+
+class ContactKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Call")
+    CARE = "care", _("Care (greeting, gift)")
+
+
+class WorkLogQuerySet(ScopedQuerySet):
+    pass
+
+
+class WorkLog(models.Model):
+    """One entry of a customer manager's daily work log: a visit, a call or a care action for a customer."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+    )
+    subscriber = models.ForeignKey(
+        "customers.Subscriber", verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="manager_log"
+    )
+    kind = models.CharField(_("kind"), max_length=5, choices=ContactKind.choices)
+    at = models.DateTimeField(_("time"))
+    summary = models.CharField(_("summary"), max_length=300)
+
+    objects = WorkLogQuerySet.as_manager()
+    scope_field = "subscriber__region"
+
+    class Meta:
+        verbose_name = _("work-log entry")
+        verbose_name_plural = _("work log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subscriber", "at"], name="ka_worklog_subscriber")]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    EVALUATED = "evaluated", _("Evaluated")
+
+
+class ManagerTask(models.Model):
+    """A task dispatched to a customer manager with a deadline; the manager reports progress, the dispatcher
+    evaluates (score 1–5)."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer manager"), on_delete=models.CASCADE, related_name="+"
+    )
+    subscriber = models.ForeignKey(
+        "customers.Subscriber",
+        verbose_name=_("subscriber"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    deadline = models.DateField(_("deadline"))
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    progress_note = models.CharField(_("progress note"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    evaluation = models.PositiveSmallIntegerField(_("evaluation"), null=True, blank=True)
+    evaluation_note = models.CharField(_("evaluation note"), max_length=300, blank=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dispatched by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("manager task")
+        verbose_name_plural = _("manager tasks")
+        ordering = ["deadline", "id"]
+        permissions = [("dispatch_managertask", _("Can dispatch and evaluate customer managers' tasks"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="ka_task_progress_percent"),
+            models.CheckConstraint(
+                condition=Q(evaluation__isnull=True) | Q(evaluation__gte=1, evaluation__lte=5),
+                name="ka_task_evaluation_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReminderRun(models.Model):
+    """The daily reminder job ran for this day (so the worker generates each day's reminders once)."""
+
+    day = models.DateField(_("day"), unique=True)
+    notifications = models.PositiveIntegerField(_("notifications"), default=0)
+    ran_at = models.DateTimeField(_("ran"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder run")
+        verbose_name_plural = _("reminder runs")
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -32,7 +32,8 @@ def test_the_seed_defaults_parse_into_fen_thresholds():
 def test_thresholds_not_strictly_decreasing_name_the_unreachable_tier():
     rules = copy.deepcopy(DEFAULTS)
     rules["tiers"]["gold"] = 1000
-    error = refused(rules)
+    with translation.override("en"):
+        error = refused(rules)
     assert error.field == "rules.tiers.gold"
     assert "1000.00" in error.message and "no spend reaches" in error.message
 
