@@ -222,7 +222,7 @@ def list_orders(request, params: Query[ListParams]):
     """Orders of the caller's scope, soonest step due time first."""
     filters = services.Filters(**params.dict(exclude={"offset", "limit"}))
     qs = services.search(request.user, filters)
-    page = list(qs[params.offset : params.offset + params.limit])
+    page = services.page(qs, params.offset, params.limit)
     masker = Masker(request.user)
     return {
         "count": qs.count(),

@@ -298,8 +298,16 @@ class WorkOrder(models.Model):
             ("supervise_workorder", _("Can supervise work orders (督办)")),
         ]
         indexes = [
-            # The group queue: open orders of a queue and region, by due time.
-            models.Index(fields=["queue", "queue_region", "status", "step_due_at"], name="wo_group_queue"),
+            # The group queue: open orders of a queue and step in due-time order. Partial (open orders
+            # only) and covering the region columns, so that PostgreSQL reads a queue page from the index
+            # alone, in order, and stops at the 20th order of the caller's regions — no sort of every
+            # match (bench/workorder_queue.py: 1,000,000 orders).
+            models.Index(
+                fields=["queue", "step", "step_due_at", "id"],
+                include=["queue_region", "handling_region", "accepting_region"],
+                condition=Q(status="open"),
+                name="wo_group_queue_open",
+            ),
             models.Index(fields=["handling_region", "step", "step_due_at"], name="wo_region_step_due"),
             models.Index(fields=["handler", "status", "step_due_at"], name="wo_handler_queue"),
             models.Index(fields=["accepting_region", "status"], name="wo_accepting"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from kefu.core.masking import Masker
+from kefu.customers.models import VipTier
 from kefu.workorders import clock, services
-from kefu.workorders.models import Attachment, Status, WorkOrder, WorkOrderEvent
+from kefu.workorders.models import Attachment, Priority, Status, WorkOrder, WorkOrderEvent
 
 
 def _t(value):
@@ -39,10 +40,10 @@ def summary(order: WorkOrder, masker: Masker, now=None) -> dict:
         "title": order.title,
         "category": {"code": order.category.code, "name": order.category.display_name, "kind": order.category.kind},
         "priority": order.priority,
-        "priority_label": order.get_priority_display(),
+        "priority_label": Priority(order.priority).label,
         "channel": order.channel,
         "status": order.status,
-        "status_label": order.get_status_display(),
+        "status_label": Status(order.status).label,
         "step": order.step,
         "step_name": step.name,
         "step_name_en": step.name_en,
@@ -57,7 +58,7 @@ def summary(order: WorkOrder, masker: Masker, now=None) -> dict:
                 "name": customer.name,
                 "msisdn": masker.msisdn(customer.msisdn),
                 "vip_tier": customer.vip_tier,
-                "vip_tier_label": customer.get_vip_tier_display(),
+                "vip_tier_label": VipTier(customer.vip_tier).label,
             }
             if customer is not None
             else None
@@ -133,7 +134,7 @@ def for_360(order: WorkOrder, now=None) -> dict:
         "step": order.step,
         "step_name": step.name,
         "status": order.status,
-        "status_label": order.get_status_display(),
+        "status_label": Status(order.status).label,
         "due_at": _t(order.due_at),
         "step_due_at": _t(order.step_due_at),
         "overdue": is_overdue(order, now),

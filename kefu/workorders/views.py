@@ -80,9 +80,10 @@ def queue(request, which: str = "mine"):
         filters.step = form.cleaned_data["step"] or None
         filters.handling_region = form.cleaned_data["region"] or None
         filters.q = form.cleaned_data["q"]
-    page = Paginator(services.search(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = services.search(request.user, filters).values_list("id", flat=True)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     masker = Masker(request.user)
-    rows = [presenters.summary(o, masker) for o in page.object_list]
+    rows = [presenters.summary(o, masker) for o in services.orders_by_ids(list(page.object_list))]
     return render(request, "workorders/queue.html", {"which": which, "form": form, "page": page, "rows": rows})
 
 
@@ -454,8 +455,11 @@ def _monitor_context(user) -> dict:
     for row in data["by_region"]:
         row["name"] = regions.get(row["key"], row["key"])
     masker = Masker(user)
-    overdue = [presenters.summary(o, masker) for o in services.search(user, services.Filters(overdue=True))[:200]]
-    due_soon = [presenters.summary(o, masker) for o in services.search(user, services.Filters(due_soon=True))[:200]]
+    lists = {}
+    for name in ("overdue", "due_soon"):
+        orders = services.page(services.search(user, services.Filters(**{name: True})), 0, 200)
+        lists[name] = [presenters.summary(o, masker) for o in orders]
+    overdue, due_soon = lists["overdue"], lists["due_soon"]
     soon_hours = parameters.get("workorders.due_soon_hours")
     return {"m": data, "overdue": overdue, "due_soon": due_soon, "soon_hours": soon_hours}
 
