@@ -170,7 +170,8 @@ class Bill(models.Model):
         "discount_fen",
     )
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="bills")
+    # The unique (subscriber, month) constraint's index serves lookups by subscriber: no second index.
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="bills", db_index=False)
     month = models.DateField(_("month"))
     plan_fee_fen = models.IntegerField(_("plan fee"), default=0)
     voice_fee_fen = models.IntegerField(_("voice"), default=0)
@@ -231,7 +232,7 @@ class Payment(models.Model):
 class UsageSummary(models.Model):
     """A month's usage: voice, SMS, data, roaming and calls to competitor networks (CUS-2)."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="usage")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="usage", db_index=False)
     month = models.DateField(_("month"))
     voice_minutes = models.IntegerField(_("voice minutes"), default=0)
     sms_count = models.IntegerField(_("SMS"), default=0)
