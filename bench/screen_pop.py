@@ -55,7 +55,9 @@ def ensure_database(url: str, subscribers: int) -> None:
             env={**os.environ, "DATABASE_URL": url},
         )
     else:
-        # the password of an earlier fill may differ: set the bench user's
+        # an earlier fill: bring its schema up to date and set the bench user's password
+        env = {**os.environ, "DATABASE_URL": url}
+        subprocess.run([KEFU, "migrate", "-v0"], check=True, env=env)
         subprocess.run(
             [
                 KEFU,
@@ -65,7 +67,7 @@ def ensure_database(url: str, subscribers: int) -> None:
                 f"u.set_password('{PASSWORD}'); u.locked_until = None; u.save()",
             ],
             check=True,
-            env={**os.environ, "DATABASE_URL": url},
+            env=env,
         )
 
 
