@@ -6,6 +6,7 @@ import pytest
 
 from kefu.contact.models import Agent, AgentSkill, ContactCentre, SkillGroup, WrapUpCode
 from kefu.contact.transport import hub
+from tests.contact.live import _sqlite_template, server_db  # noqa: F401 - fixtures for the live tests
 
 
 @pytest.fixture(autouse=True)

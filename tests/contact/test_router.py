@@ -236,3 +236,13 @@ def test_overflow_fires_on_the_clock(core):
     out = _send(core, now=7031.0)
     assert _types(out) == ["call.overflowed", "call.assigned", "agent.state"]
     assert out[1]["agent"] == "a002" and out[1]["via"] == "overflow"
+
+
+def test_messages_committed_but_not_published_are_found_after_a_restart(core, centre):
+    """A router killed between its commit and the publication: the restarted one publishes them."""
+    out = _send(
+        core, {"type": "agent.login", "agent": "a001"}, {"type": "agent.state", "agent": "a001", "state": "ready"}
+    )
+    core.published(out[0]["seq"])  # the first was published, then the process died
+    restarted = RouterCore(centre)
+    assert restarted.pending() == out[1:]

@@ -1,0 +1,180 @@
+"""Real processes against a real database: the router (`kefu router`), the ASGI server (uvicorn).
+
+`server_db` gives a database that another process can open, as a `DATABASE_URL`:
+- on PostgreSQL, the test database itself (the test uses `transactional_db`, so what it writes is
+  committed and other processes see it; it is emptied after the test);
+- on SQLite (in memory for the other tests), a file: a copy of one migrated once per session.
+
+`seed(url, function, *args)` runs a function of this module against that database: in this process
+on PostgreSQL, in a child process on SQLite (this process cannot open the file through the ORM).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_or_skip():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    return client
+
+
+def child_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="kefu.settings",
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    if connection.vendor != "sqlite":
+        return None
+    path = tmp_path_factory.mktemp("livedb") / "template.sqlite3"
+    env = child_env(f"sqlite:///{path}")
+    subprocess.run([PYTHON, "-m", "kefu", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    return path
+
+
+@pytest.fixture
+def server_db(request, _sqlite_template, tmp_path):
+    """A DATABASE_URL other processes can open (see the module docstring)."""
+    if connection.vendor == "postgresql":
+        request.getfixturevalue("transactional_db")
+        s = connection.settings_dict
+        user = s.get("USER") or "postgres"
+        host = s.get("HOST") or "127.0.0.1"
+        port = s.get("PORT") or 5432
+        return f"postgresql://{user}@{host}:{port}/{s['NAME']}"
+    path = tmp_path / "live.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def seed(database_url: str, function: str, *args):
+    """Run `function(*args)` of this module against the database; its JSON result."""
+    if database_url.startswith("postgresql"):
+        return json.loads(json.dumps(globals()[function](*args)))
+    code = (
+        "import django, json, sys; django.setup(); "
+        f"from tests.contact import live; print(json.dumps(live.{function}(*json.loads(sys.argv[1]))))"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code, json.dumps(args)],
+        env=child_env(database_url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, what: str = "a condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    def up():
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(up, timeout, what=f"port {port}")
+
+
+# ---------------------------------------------------------------------------------------- seeds
+
+
+def seed_centre(code: str, agents: int, auto_answer: bool = False) -> dict:
+    """A centre with one skill group `g` and `agents` agents a00..aNN with that skill."""
+    from django.contrib.auth.models import Group
+
+    from kefu.contact.models import Agent, AgentSkill, ContactCentre, SkillGroup
+    from kefu.core.models import User
+    from kefu.demo import reference
+
+    regions = reference.seed_regions()
+    centre = ContactCentre.objects.create(code=code, name=code, region=regions["xian"], auto_answer=auto_answer)
+    group = SkillGroup.objects.create(centre=centre, code=f"{code}-g", name="g", region=regions["xian"])
+    role = Group.objects.get(name="agent")
+    for i in range(agents):
+        user = User.objects.create_user(username=f"{code}-a{i:02d}", password="x", region=regions["xian"])
+        user.groups.add(role)
+        agent = Agent.objects.create(user=user, centre=centre, code=f"a{i:02d}")
+        AgentSkill.objects.create(agent=agent, group=group, level=1)
+    return {"centre": code, "group": group.code}
+
+
+def router_counts(code: str) -> dict:
+    from kefu.contact.models import Contact, RouterCheckpoint, RouterEvent, RouterState
+
+    state = RouterState.objects.get(centre__code=code)
+    return {
+        "log_seq": state.log_seq,
+        "events": RouterEvent.objects.filter(centre__code=code).count(),
+        "checkpoints": RouterCheckpoint.objects.filter(centre__code=code).count(),
+        "contacts": Contact.objects.filter(centre__code=code).count(),
+        "open_contacts_per_agent": max(
+            [
+                Contact.objects.filter(centre__code=code, ended_at__isnull=True, agent_id=a).count()
+                for a in Contact.objects.filter(centre__code=code).values_list("agent_id", flat=True).distinct()
+                if a is not None
+            ],
+            default=0,
+        ),
+    }
+
+
+def router_state(code: str) -> dict:
+    """The routing state rebuilt from the database (checkpoint + log), as a restarted router has it."""
+    from kefu.contact.router import RouterCore
+
+    snapshot = RouterCore.for_code(code).engine.snapshot()
+    return {
+        "agents": {a: [s["state"], s["call"]] for a, s in snapshot["agents"].items()},
+        "calls": {c: [s["state"], s["agent"]] for c, s in snapshot["calls"].items()},
+        "queues": {g: s["queue"] for g, s in snapshot["groups"].items()},
+    }
