@@ -16,6 +16,7 @@ from kefu.customers.tmf import individual_router, tmf629_router
 from kefu.keyaccounts.api import router as keyaccounts_router
 from kefu.keyaccounts.privileges_api import partner_router
 from kefu.keyaccounts.tmf import router as loyalty_router
+from kefu.keyaccounts.tmf646 import router as tmf646_router
 from kefu.workorders.api import router as workorders_router
 from kefu.workorders.tmf import router as tmf621_router
 
@@ -45,6 +46,7 @@ api.add_router("tmf-api/party/v4", individual_router)
 api.add_router("api/v1/keyaccounts", keyaccounts_router)
 api.add_router("tmf-api/loyaltyManagement/v4", loyalty_router)
 api.add_router("api/partner/v1", partner_router)
+api.add_router("tmf-api/appointment/v4", tmf646_router)
 api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
 api.add_router("api/v1/cti", cti_router)
 api.add_router("api/v1/contact/desktop", cc_desktop_router)

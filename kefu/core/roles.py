@@ -52,6 +52,7 @@ _LEAD_KA = (
     "keyaccounts.approve_greenchannel",
     "keyaccounts.fulfil_greenchannel",
     "keyaccounts.dispatch_managertask",
+    "keyaccounts.view_worklog",
 )
 
 # Contact centre (CC-1..9): agents work at the desktop; leaders watch the wallboard, force states and listen to
@@ -133,6 +134,7 @@ ROLES: dict[str, Role] = {
                 "keyaccounts.redeem_cross_region",
                 *_BOOK,
                 "keyaccounts.request_greenchannel",
+                "keyaccounts.add_worklog",
             ),
             "city",
         ),

@@ -302,3 +302,6 @@ def warehouse_boss(request, kind: str, file: File[UploadedFile], month: str | No
 from kefu.keyaccounts import privileges_api  # noqa: E402
 
 router.add_router("", privileges_api.router)
+from kefu.keyaccounts import care_api  # noqa: E402
+
+router.add_router("", care_api.router)

@@ -8,4 +8,6 @@ urlpatterns = [
     path("rules/<int:version_id>/", views.version_page, name="version"),
     path("rules/<int:version_id>/<slug:action>/", views.version_action, name="act"),
     path("grading/", views.grade, name="grade"),
+    path("manager/", views.manager_home, name="manager"),
+    path("standards/", views.standards_page, name="standards"),
 ]

@@ -5,19 +5,23 @@ administrator, publication — and the monthly grading."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, ErrorCode
-from kefu.keyaccounts import chart, services
-from kefu.keyaccounts.models import GradingRun, RuleVersion, VersionStatus
+from kefu.core.masking import Masker
+from kefu.keyaccounts import chart, managers, services, standards
+from kefu.keyaccounts.models import ContactKind, GradingRun, ManagerTask, RuleVersion, VersionStatus, WorkLog
 from kefu.keyaccounts.rules import TIERS, tier_label
 from kefu.warehouse import get_warehouse
 from kefu.warehouse.store import month_key, parse_month
@@ -176,3 +180,86 @@ def grade(request):
             % {"month": month_key(run.month), "changes": run.tier_changes, "credit": run.credit_changes},
         )
     return redirect("keyaccounts:rules")
+
+
+# --- customer managers and service standards ----------------------------------------------------------------
+
+
+def _last_month():
+    today = timezone.localdate()
+    return dt.date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+
+
+@login_required
+@permission_required("keyaccounts.add_worklog", raise_exception=True)
+def manager_home(request):
+    """The customer manager's home: portfolio, today's reminders, tasks, the last month's score; log a
+    contact and report a task's progress."""
+    user = request.user
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "log":
+                subscriber = managers.portfolio(user).filter(pk=request.POST.get("subscriber") or 0).first()
+                if subscriber is None:
+                    raise DomainError(ErrorCode.INVALID, _("Choose a customer of your portfolio."), field="subscriber")
+                managers.log_contact(user, subscriber, request.POST.get("kind", ""), request.POST.get("summary", ""))
+                messages.success(request, _("Contact logged."))
+            elif request.POST.get("action") == "progress":
+                task = ManagerTask.objects.filter(pk=request.POST.get("task") or 0, manager=user).first()
+                if task is None:
+                    raise Http404
+                try:
+                    progress = int(request.POST.get("progress", ""))
+                except ValueError:
+                    raise DomainError(
+                        ErrorCode.INVALID, _("Progress is a percentage, 0 to 100."), field="progress"
+                    ) from None
+                managers.report_progress(user, task, progress, request.POST.get("note", ""))
+                messages.success(request, _("Progress saved."))
+            else:
+                raise Http404
+        except DomainError as exc:
+            error, status = exc, exc.status
+        else:
+            return redirect("keyaccounts:manager")
+    masker = Masker(user)
+    last_contact = dict(
+        WorkLog.objects.filter(manager=user)
+        .values("subscriber_id")
+        .annotate(last=Max("at"))
+        .values_list("subscriber_id", "last")
+    )
+    rows = []
+    for s in managers.portfolio(user).restrict(user).order_by("-vip_tier", "name")[:200]:
+        rows.append(
+            {
+                "id": s.pk,
+                "name": s.name,
+                "msisdn": masker.msisdn(s.msisdn),
+                "tier": s.get_vip_tier_display(),
+                "last_contact": last_contact.get(s.pk),
+            }
+        )
+    context = {
+        "portfolio": rows,
+        "portfolio_total": managers.portfolio(user).count(),
+        "reminders": managers.todays_reminders(user),
+        "tasks": ManagerTask.objects.filter(manager=user).exclude(status="evaluated").order_by("deadline")[:50],
+        "score": managers.score(user, _last_month()),
+        "kinds": ContactKind.choices,
+        "error": error,
+        "today": timezone.localdate(),
+    }
+    return render(request, "keyaccounts/manager.html", context, status=status)
+
+
+@login_required
+@permission_required("keyaccounts.view_worklog", raise_exception=True)
+def standards_page(request):
+    try:
+        report = standards.measure(request.user, request.GET.get("quarter") or None)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("keyaccounts:standards")
+    return render(request, "keyaccounts/standards.html", {"report": report})
