@@ -96,7 +96,8 @@ def _orders(staff, make_subscriber, count):
 @pytest.mark.django_db
 def test_stopped_worker_catches_up_every_missed_timer_exactly_once(staff, make_subscriber, clock):
     orders = _orders(staff, make_subscriber, 6)
-    assert worker.run_once() == {"timers": 0, "events": 0}
+    results = worker.run_once()  # other areas register jobs too (key-account reminders)
+    assert (results["timers"], results["events"]) == (0, 0)
     total = Timer.objects.count()
     # the worker is stopped; three days pass
     clock.advance(hours=72)
