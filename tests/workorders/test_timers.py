@@ -102,9 +102,9 @@ def test_stopped_worker_catches_up_every_missed_timer_exactly_once(staff, make_s
     # the worker is stopped; three days pass
     clock.advance(hours=72)
     first = call_command_output()
-    assert first == f"timers={total} events=0"
+    assert first.startswith(f"timers={total} events=0")
     assert Timer.objects.filter(fired_at__isnull=True).count() == 0
-    assert call_command_output() == "timers=0 events=0"  # started again: nothing fires twice
+    assert call_command_output().startswith("timers=0 events=0")  # started again: nothing fires twice
     for order in orders:
         order = fresh(order)
         fired = _fired(order)
