@@ -22,6 +22,12 @@ def _fast_hashing_and_fresh_parameters(settings):
     clear_all()
 
 
+@pytest.fixture(autouse=True)
+def _own_warehouse(settings, tmp_path):
+    """No test reads or writes the developer's key-account warehouse (`kefu demo` loads it)."""
+    settings.KEFU_WAREHOUSE_DIR = tmp_path / "warehouse"
+
+
 @pytest.fixture
 def regions(db):
     return reference.seed_regions()

@@ -64,6 +64,10 @@ class Command(BaseCommand):
         logins, report = load_demo(
             subscribers, seed, password, as_of, stream=sys.stderr if verbosity else None, verbose=verbosity > 1
         )
+        # Key accounts: warehouse, last month graded and its points, catalogue, partners, appointment slots.
+        from kefu.keyaccounts.demo import seed as seed_keyaccounts
+
+        keyaccounts = seed_keyaccounts(as_of)
         if verbosity:
             self.stderr.write("")
             self.stdout.write(
@@ -79,3 +83,5 @@ class Command(BaseCommand):
             self.stdout.write(login_table(logins))
             self.stdout.write("")
             self.stdout.write(_("Password of every login: %(password)s") % {"password": password})
+            for code, token in keyaccounts["tokens"].items():
+                self.stdout.write(_("Partner API token of %(partner)s: %(token)s") % {"partner": code, "token": token})
