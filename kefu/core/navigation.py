@@ -11,6 +11,8 @@ ENTRIES = [
     ("workorders:mine", _("Work orders"), "workorders.view_workorder"),
     ("workorders:monitor", _("Monitoring"), "workorders.monitor_workorder"),
     ("workorders:workflows", _("Workflows"), "workorders.publish_workflow"),
+    ("contact:desktop", _("Desktop"), "contact.use_desktop"),
+    ("contact:wallboards", _("Wallboard"), "contact.view_wallboard"),
     ("keyaccounts:manager", _("My customers"), "keyaccounts.add_worklog"),
     ("keyaccounts:standards", _("Service standards"), "keyaccounts.view_worklog"),
     ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),

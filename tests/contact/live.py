@@ -178,3 +178,68 @@ def router_state(code: str) -> dict:
         "calls": {c: [s["state"], s["agent"]] for c, s in snapshot["calls"].items()},
         "queues": {g: s["queue"] for g, s in snapshot["groups"].items()},
     }
+
+
+def seed_desktop(code: str, password: str) -> dict:
+    """A centre with agent p001 (agent.pop) in group `general`, a switch account, a known customer."""
+    import datetime as dt
+
+    from django.contrib.auth.models import Group
+
+    from kefu.contact.models import Agent, AgentSkill, ContactCentre, SkillGroup, WrapUpCode
+    from kefu.core.models import User
+    from kefu.customers.models import Subscriber
+    from kefu.demo import reference
+
+    regions = reference.seed_regions()
+    plans = reference.seed_price_plans()
+    centre = ContactCentre.objects.create(code=code, name="西安 10086", region=regions["xian"])
+    group = SkillGroup.objects.create(centre=centre, code="general", name="综合", region=regions["xian"])
+    WrapUpCode.objects.create(code="bill_inquiry", name="查询话费账单")
+    users = {}
+    for username, role, region in (("agent.pop", "agent", "xian"), ("switch.pop", "switch", "shaanxi")):
+        user = User.objects.create_user(username=username, password=password, region=regions[region])
+        user.data_scope = "province" if role == "switch" else "city"
+        user.first_name = "李娜"
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        users[role] = user
+    agent = Agent.objects.create(user=users["agent"], centre=centre, code="p001")
+    AgentSkill.objects.create(agent=agent, group=group, level=1)
+    subscriber = Subscriber.objects.create(
+        msisdn="13912345678",
+        name="陈静",
+        id_number="610113199001011234",
+        address="陕西省西安市雁塔区小寨东路 1 号",
+        brand="gotone",
+        price_plan=plans["gotone-128"],
+        region=regions["xian-yanta"],
+        join_date=dt.date(2015, 3, 1),
+        vip_tier="gold",
+        points_balance=1200,
+    )
+    return {"msisdn": subscriber.msisdn, "subscriber": subscriber.pk}
+
+
+def seed_sessions(code: str, agents: int) -> dict:
+    """seed_centre + a logged-in session per agent and an API token of a switch account."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from kefu.contact.models import Agent
+    from kefu.core.models import User
+    from kefu.core.services import issue_token
+
+    seeded = seed_centre(code, agents)
+    sessions = {}
+    for agent in Agent.objects.filter(centre__code=code).select_related("user"):
+        store = SessionStore()
+        store[SESSION_KEY] = str(agent.user.pk)
+        store[BACKEND_SESSION_KEY] = "kefu.core.backends.StaffBackend"
+        store[HASH_SESSION_KEY] = agent.user.get_session_auth_hash()
+        store.create()
+        sessions[agent.code] = store.session_key
+    switch = User.objects.create_user(username=f"{code}-switch", password="x", data_scope="all")
+    switch.groups.add(Group.objects.get(name="switch"))
+    return {**seeded, "sessions": sessions, "token": issue_token(switch)}
