@@ -8,6 +8,7 @@ from ninja.renderers import JSONRenderer
 
 from kefu.contact.api import desktop_router as cc_desktop_router
 from kefu.contact.api import router as cti_router
+from kefu.contact.tmf import router as tmf683_router
 from kefu.core.api import API_AUTH
 from kefu.core.api import router as auth_router
 from kefu.core.errors import DomainError
@@ -50,6 +51,7 @@ api.add_router("tmf-api/appointment/v4", tmf646_router)
 api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
 api.add_router("api/v1/cti", cti_router)
 api.add_router("api/v1/contact/desktop", cc_desktop_router)
+api.add_router("tmf-api/partyInteraction/v4", tmf683_router)
 
 
 @api.exception_handler(DomainError)
