@@ -82,7 +82,8 @@ def sample_msisdns(url: str, n: int) -> list[str]:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "KEFU_CONN_MAX_AGE": "600"}
+    # With Redis as the channel layer `kefu serve` runs several worker processes (production set-up).
+    env = {**os.environ, "DATABASE_URL": url, "KEFU_CONN_MAX_AGE": "600", "REDIS_URL": "redis://127.0.0.1:6379/0"}
     server = subprocess.Popen(
         [KEFU, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,

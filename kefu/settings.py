@@ -81,6 +81,14 @@ def _database_from_url(url: str) -> dict:
             },
         }
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KEFU_CONN_MAX_AGE", "60")))
+    if os.environ.get("KEFU_DB_POOL") == "1" and config["ENGINE"].endswith("postgresql"):
+        # Under ASGI each request runs its synchronous part in a thread of its own, so per-thread persistent
+        # connections would be opened and dropped per request: `kefu serve` uses psycopg's pool instead.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": int(os.environ.get("KEFU_DB_POOL_SIZE", "10")),
+        }
     # Concurrent test runs on one server each name their own test database.
     config["TEST"] = {"NAME": os.environ.get("KEFU_TEST_DB", "test_kefu")}
     return config

@@ -20,6 +20,7 @@ class Command(BaseCommand):
 
         import uvicorn
 
+        os.environ["KEFU_DB_POOL"] = "1"  # read by the worker processes' settings
         if threads:
             os.environ["ASGI_THREADS"] = str(threads)  # asgiref's pool for the synchronous views
 
