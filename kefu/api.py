@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from kefu.contact.api import desktop_router as cc_desktop_router
+from kefu.contact.api import ivr_router
 from kefu.contact.api import router as cti_router
 from kefu.contact.tmf import router as tmf683_router
 from kefu.core.api import API_AUTH
@@ -52,6 +53,7 @@ api.add_router("tmf-api/troubleTicket/v4", tmf621_router)
 api.add_router("api/v1/cti", cti_router)
 api.add_router("api/v1/contact/desktop", cc_desktop_router)
 api.add_router("tmf-api/partyInteraction/v4", tmf683_router)
+api.add_router("api/v1/ivr", ivr_router)
 
 
 @api.exception_handler(DomainError)

@@ -130,3 +130,55 @@ def force_state(request, body: ForceRequest):
     """A team leader sets an agent's state."""
     result = services.force_state(request.user, body.agent, body.action, body.reason)
     return Status(202 if result["accepted"] is None else 200, result)
+
+
+# ---------------------------------------------------------------------------------------- IVR
+
+ivr_router = Router(tags=["IVR"])
+
+
+class IvrStart(Schema):
+    centre: str
+    call: str
+    caller: str = ""
+    menu: str = ""
+
+
+class IvrDigits(Schema):
+    digits: str
+
+
+class IvrSurvey(Schema):
+    score: int
+
+
+@ivr_router.post("/sessions", response={200: dict[str, Any], 403: Problem, 404: Problem, 422: Problem})
+def ivr_start(request, body: IvrStart):
+    """A caller reaches the IVR: the greeting and the choices of the entry menu."""
+    _require(request, "contact.drive_cti")
+    from kefu.contact import ivr
+
+    return ivr.start(request.user, _centre(request, body.centre), body.call, body.caller, body.menu)
+
+
+@ivr_router.post(
+    "/sessions/{session}/digits", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+)
+def ivr_digits(request, session: str, body: IvrDigits):
+    """DTMF digits pressed: the next prompt, a self-service answer, a transfer to a skill group or goodbye."""
+    _require(request, "contact.drive_cti")
+    from kefu.contact import ivr
+
+    return ivr.press(request.user, session, body.digits)
+
+
+@ivr_router.post(
+    "/sessions/{session}/survey", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem}
+)
+def ivr_survey(request, session: str, body: IvrSurvey):
+    """The satisfaction survey after the call (1-5), stored with the call's record."""
+    _require(request, "contact.drive_cti")
+    from kefu.contact import ivr
+
+    contact = ivr.survey(request.user, session, body.score)
+    return {"contact": contact.pk, "satisfaction": contact.satisfaction}
