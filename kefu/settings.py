@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "kefu.core",
     "kefu.customers",
     "kefu.contact",
+    "kefu.workforce",
     "kefu.workorders",
     "kefu.keyaccounts",
     "kefu.demo",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("workorders/", include("kefu.workorders.urls")),
     path("contact/", include("kefu.contact.urls")),
+    path("workforce/", include("kefu.workforce.urls")),
     path("keyaccounts/", include("kefu.keyaccounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

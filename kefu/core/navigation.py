@@ -13,6 +13,7 @@ ENTRIES = [
     ("workorders:workflows", _("Workflows"), "workorders.publish_workflow"),
     ("contact:desktop", _("Desktop"), "contact.use_desktop"),
     ("contact:wallboards", _("Wallboard"), "contact.view_wallboard"),
+    ("workforce:index", _("Workforce"), "workforce.view_shift"),
     ("keyaccounts:manager", _("My customers"), "keyaccounts.add_worklog"),
     ("keyaccounts:standards", _("Service standards"), "keyaccounts.view_worklog"),
     ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kefu.workforce import views
+
+app_name = "workforce"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:centre>/", views.staffing, name="staffing"),
+]
