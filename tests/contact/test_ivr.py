@@ -4,6 +4,9 @@ the post-call survey stored with the call; driven by DTMF digits over the API.""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from kefu.contact.models import Contact, IvrMenu, IvrNode, SkillGroup
 from kefu.core.models import AccessLog
@@ -61,7 +64,9 @@ def test_self_service_answers_from_the_callers_data(ivr, make_subscriber, switch
 
 def test_an_unknown_caller_gets_no_customer_data(ivr):
     session = ivr.start("c2", "13999999999").json()["session"]
-    assert "not recognised" in ivr.press(session, "11").json()["answer"]
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = gettext("Your number is not recognised; please hold for an agent or call from your mobile.")
+    assert ivr.press(session, "11").json()["answer"] == expected
 
 
 def test_transfer_to_a_group_offers_the_call_to_the_router_and_the_survey_is_stored(ivr, cti, agents, make_subscriber):
