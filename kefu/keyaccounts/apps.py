@@ -20,6 +20,11 @@ class KeyAccountsConfig(AppConfig):
     verbose_name = _("Key accounts")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from kefu.keyaccounts.seed import after_migrate
+
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="kefu.keyaccounts.default_rules")
         # `kefu worker` runs the registered jobs on every pass: appointment reminders as they fall due, and the
         # customer managers' reminders once a day (the day's `ReminderRun` row keeps it to once).
         from kefu.workorders import worker

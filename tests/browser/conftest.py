@@ -11,7 +11,9 @@ CHROMIUM = "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+# One chromium per module: Playwright's sync API keeps an event loop running in the main thread while it
+# is open, and tests of other areas that run their own event loop must not find it still there.
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI") == "true":

@@ -16,7 +16,7 @@ def test_a_simulated_day_is_written_as_call_records(centre, agents):
         "simulate", "--centre", centre.code, "--hours", "2", "--seed", "3", "--start", "2026-11-30T09:00", stdout=out
     )
     text = out.getvalue()
-    assert "general:" in text and "Erlang C" in text
+    assert "general" in text and "Erlang C" in text
     contacts = Contact.objects.filter(centre=centre)
     assert contacts.count() > 50
     answered = contacts.filter(outcome="answered")

@@ -103,7 +103,7 @@ def test_the_api_answers_422_with_the_bad_rows_and_audits_a_good_load(api, admin
     bad = SimpleUploadedFile(
         "usage.csv", f"{','.join(BOSS_COLUMNS['usage'])}\n{a.msisdn},2026-10,-5,0,0,0,0\n".encode()
     )
-    response = client.post("/api/v1/keyaccounts/warehouse/boss/usage", {"file": bad})
+    response = client.post("/api/v1/keyaccounts/warehouse/boss/usage", {"file": bad}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422
     assert response.json()["errors"] == [{"line": 2, "field": "voice_minutes", "reason": "negative"}]
     good = SimpleUploadedFile(
