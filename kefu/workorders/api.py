@@ -198,7 +198,8 @@ def create_order(request, payload: CreateIn):
     """Accept a new order. Same customer and category within 72 h: 409 `duplicate` listing the earlier
     numbers unless `confirm_duplicate`."""
     order = services.create(request.user, **payload.dict())
-    return Status(201, _detail(request, order))
+    # the creator always sees the new order (its accepting region is in their scope): no re-read
+    return Status(201, presenters.detail(order, request.user, Masker(request.user), fresh=True))
 
 
 class ListParams(Schema):

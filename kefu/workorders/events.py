@@ -19,7 +19,9 @@ from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
 
+from kefu.core.cache import TTLCache
 from kefu.core.masking import Masker
 from kefu.core.scope import may_see_region
 from kefu.workorders import clock
@@ -56,11 +58,36 @@ def _visible(owner, order: WorkOrder) -> bool:
     return may_see_region(owner, order.handling_region_id) or may_see_region(owner, order.accepting_region_id)
 
 
+# The hub's listeners per process for a couple of seconds: every change of every order asks for them,
+# and they change a few times a year. Registering or removing one clears this process's copy at once;
+# other processes see it within LISTENER_TTL seconds.
+LISTENER_TTL = 2.0
+_LISTENERS = TTLCache(ttl=LISTENER_TTL, max_entries=1)
+
+
+def forget_listeners(**kwargs) -> None:
+    _LISTENERS.clear()
+
+
+post_save.connect(forget_listeners, sender=Listener, dispatch_uid="workorders.listeners.saved")
+post_delete.connect(forget_listeners, sender=Listener, dispatch_uid="workorders.listeners.deleted")
+
+
+def _listeners(order: WorkOrder) -> list[Listener]:
+    """The hub's listeners, once per operation on an order (a creation that moves on at once publishes
+    two events in one transaction)."""
+    cached = getattr(order, "_hub_listeners", None)
+    if cached is None:
+        cached = _LISTENERS.get_or_compute("all", lambda: list(Listener.objects.select_related("owner__region")))
+        order._hub_listeners = cached
+    return cached
+
+
 def publish(order: WorkOrder, event_type: str, now=None) -> int:
     """Queue an event about `order` for every listener that wants it (call inside the change's transaction)."""
     listeners = [
         listener
-        for listener in Listener.objects.select_related("owner__region")
+        for listener in _listeners(order)
         if (not listener.event_types or event_type in listener.event_types) and _visible(listener.owner, order)
     ]
     if not listeners:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from kefu.core.masking import Masker
 from kefu.customers.models import VipTier
 from kefu.workorders import clock, services
-from kefu.workorders.models import Attachment, Priority, Status, WorkOrder, WorkOrderEvent
+from kefu.workorders.models import Attachment, EventKind, Priority, Status, WorkOrder, WorkOrderEvent
 
 
 def _t(value):
@@ -82,7 +82,7 @@ def event(e: WorkOrderEvent) -> dict:
         "id": e.pk,
         "at": _t(e.at),
         "kind": e.kind,
-        "kind_label": e.get_kind_display(),
+        "kind_label": EventKind(e.kind).label,
         "step": e.step,
         "actor": _user(e.actor),
         "text": e.text,
@@ -102,7 +102,11 @@ def attachment(a: Attachment) -> dict:
     }
 
 
-def detail(order: WorkOrder, user, masker: Masker) -> dict:
+def detail(order: WorkOrder, user, masker: Masker, fresh: bool = False) -> dict:
+    """The order with its timeline, attachments and allowed actions; `fresh`: just created (its timeline
+    is what the creation wrote, it has no attachments yet)."""
+    events = order.written_events if fresh else services.timeline(order)
+    attachments = [] if fresh else list(order.attachments.select_related("uploaded_by"))
     return {
         **summary(order, masker),
         "description": order.description,
@@ -117,8 +121,8 @@ def detail(order: WorkOrder, user, masker: Masker) -> dict:
         "merged_into": order.merged_into.number if order.merged_into_id else None,
         "split_from": order.split_from.number if order.split_from_id else None,
         "created_by": _user(order.created_by),
-        "timeline": [event(e) for e in services.timeline(order)],
-        "attachments": [attachment(a) for a in order.attachments.select_related("uploaded_by")],
+        "timeline": [event(e) for e in events],
+        "attachments": [attachment(a) for a in attachments],
         "actions": services.allowed_actions(user, order),
     }
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -26,9 +26,9 @@ from kefu.core import notifications as inbox
 from kefu.core import parameters
 from kefu.core.cache import TTLCache
 from kefu.core.errors import DomainError, ErrorCode, NotFound
-from kefu.core.models import Notification, Region, RegionLevel
+from kefu.core.models import AuditEvent, Notification, Region, RegionLevel
 from kefu.core.scope import may_see_region, scope_region_ids
-from kefu.core.services import record_access, record_change
+from kefu.core.services import audit_event, record_access, record_change
 from kefu.customers.models import Channel, ProfileStore, Subscriber, VipTier
 from kefu.workorders import clock, events, sla
 from kefu.workorders.errors import Reason
@@ -75,10 +75,16 @@ _VIP_HIGH = (VipTier.DIAMOND, VipTier.GOLD)
 # ---------------------------------------------------------------------------------------------
 
 
+_GROUPS = TTLCache(ttl=60.0)
+
+
 def groups_of(user) -> frozenset[str]:
+    """The user's groups (roles, skill groups); a change reaches every process within a minute."""
     cached = getattr(user, "_kefu_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
+        if not user.is_authenticated:
+            return frozenset()
+        cached = _GROUPS.get_or_compute(user.pk, lambda: frozenset(user.groups.values_list("name", flat=True)))
         user._kefu_groups = cached
     return cached
 
@@ -415,6 +421,26 @@ def published_version(workflow: Workflow) -> WorkflowVersion | None:
     return workflow.versions.filter(published_at__isnull=False).order_by("-number").first()
 
 
+# The category and the workflow version a new order of a category code starts on, per process: a
+# category edited or a version published reaches the other processes within this many seconds (the
+# publishing process at once).
+_NEW_ORDER_REFERENCE = TTLCache(ttl=10.0)
+
+
+def _category_and_version(code: str) -> tuple[Category, WorkflowVersion | None]:
+    def compute():
+        category = _category(code)
+        workflow = category.effective_workflow()
+        version = (
+            workflow.versions.filter(published_at__isnull=False).select_related("workflow").order_by("-number").first()
+            if workflow
+            else None
+        )
+        return category, version
+
+    return _NEW_ORDER_REFERENCE.get_or_compute(code, compute)
+
+
 def categories() -> list[Category]:
     return list(Category.objects.filter(active=True).select_related("parent", "workflow").order_by("path"))
 
@@ -552,6 +578,7 @@ def publish(user, workflow_code: str, number: int) -> WorkflowVersion:
     version.published_at = timezone.now()
     version.published_by = user
     version.save()
+    transaction.on_commit(_NEW_ORDER_REFERENCE.clear)
     record_change(user, version, "publish", {"number": version.number})
     return version
 
@@ -562,19 +589,20 @@ def publish(user, workflow_code: str, number: int) -> WorkflowVersion:
 
 
 def _next_number(now) -> str:
-    """WO<yyyymmdd><nnnnnn>: the local date and the day's running number (50,000 a day fits)."""
+    """WO<yyyymmdd><nnnnnn>: the local date and the day's running number (50,000 a day fits).
+
+    One statement (insert the day's row or add one to it, returning the number): outside a transaction
+    it commits at once, so concurrent creations hold the day's row only for that statement."""
     day = timezone.localtime(now).date()
-    with transaction.atomic():
-        seq = NumberSequence.objects.select_for_update().filter(day=day).first()
-        if seq is None:
-            try:
-                with transaction.atomic():
-                    seq = NumberSequence.objects.create(day=day, last=0)
-            except IntegrityError:  # another process created today's row first
-                seq = NumberSequence.objects.select_for_update().get(day=day)
-        seq.last += 1
-        seq.save(update_fields=["last"])
-    return f"WO{day:%Y%m%d}{seq.last:06d}"
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - the table name is ours
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        last = cursor.fetchone()[0]
+    return f"WO{day:%Y%m%d}{last:06d}"
 
 
 _STATUS_EVENTS = frozenset(
@@ -597,9 +625,22 @@ def _event(order: WorkOrder, actor, kind: str, now, text: str = "", **data) -> W
     actor = actor if actor is not None and actor.is_authenticated else None
     if kind in _STATUS_EVENTS:
         data["tmf_status"] = tmf_status(order)
-    return WorkOrderEvent.objects.create(
-        order=order, at=now, actor=actor, kind=kind, step=order.step, text=text, data=data
-    )
+    event = WorkOrderEvent(order=order, at=now, actor=actor, kind=kind, step=order.step, text=text, data=data)
+    buffer = getattr(order, "_write_buffer", None)
+    if buffer is not None:  # a creation writes its events and timers in one statement each
+        buffer["events"].append(event)
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+def _audit(user, order: WorkOrder, action: str, changes: dict | None = None) -> None:
+    """The audit event of a change of an order (buffered while the order is being created)."""
+    buffer = getattr(order, "_write_buffer", None)
+    if buffer is not None:
+        buffer["audit"].append((user, action, changes))
+    else:
+        record_change(user, order, action, changes)
 
 
 def current_state(order: WorkOrder) -> dict:
@@ -635,7 +676,8 @@ def _lock(order_or_number, version: int | None, user=None) -> WorkOrder:
 def _save(order: WorkOrder, now) -> None:
     order.version += 1
     order.updated_at = now
-    order.save()
+    if getattr(order, "_write_buffer", None) is None:  # being created: inserted once, at the end
+        order.save()
     # TMF621 hub: a change of the ticket status is queued for the listeners in this transaction.
     before = getattr(order, "_tmf_before", None)
     events.status_changed(order, before, now)
@@ -668,6 +710,12 @@ def _step_plan(order: WorkOrder, step: StepDef, now) -> list[Timer]:
 
 def _plan_step(order: WorkOrder, step: StepDef, now) -> None:
     """Re-plan the step's due time and timers (the previous step's pending timers are dropped)."""
+    buffer = getattr(order, "_write_buffer", None)
+    if buffer is not None:  # an order being created (and moved on at once): nothing is written yet
+        buffer["timers"] = [
+            t for t in buffer["timers"] if t.kind not in (TimerKind.STEP_WARNING, TimerKind.STEP_DUE)
+        ] + _step_plan(order, step, now)
+        return
     Timer.objects.filter(
         order=order, fired_at__isnull=True, kind__in=(TimerKind.STEP_WARNING, TimerKind.STEP_DUE)
     ).delete()
@@ -735,6 +783,10 @@ def _previous_handler(order: WorkOrder, step: StepDef):
 # ---------------------------------------------------------------------------------------------
 
 
+# What an order needs of its customer (the rest of the profile stays in the database).
+_CUSTOMER_FIELDS = ("msisdn", "name", "vip_tier", "store", "region")
+
+
 def find_customer(user, msisdn: str | None = None, customer_id: int | None = None) -> Subscriber:
     """The customer of a new order. A number outside the caller's scope is still found (cross-region
     service, WO-6: a visiting customer is served where they are); the lookup is written to the access log."""
@@ -742,14 +794,26 @@ def find_customer(user, msisdn: str | None = None, customer_id: int | None = Non
 
     if msisdn:
         check_msisdn(msisdn)
-        on_net = Subscriber.objects.filter(store=ProfileStore.ON_NET, msisdn=msisdn).select_related("region__parent")
-        subscriber = on_net.restrict(user).first()
+        on_net = (
+            Subscriber.objects.filter(store=ProfileStore.ON_NET, msisdn=msisdn)
+            .select_related("region__parent")
+            .only(*_CUSTOMER_FIELDS)
+        )
+        subscriber = next(iter(on_net.restrict(user)), None)  # unique per store: no ordering needed
         if subscriber is None:
-            subscriber = on_net.first()
+            subscriber = next(iter(on_net), None)
             if subscriber is not None:
                 record_access(user, "view", subscriber, detail="cross-region work order")
     elif customer_id:
-        subscriber = Subscriber.objects.restrict(user).select_related("region__parent").filter(pk=customer_id).first()
+        subscriber = next(
+            iter(
+                Subscriber.objects.restrict(user)
+                .select_related("region__parent")
+                .only(*_CUSTOMER_FIELDS)
+                .filter(pk=customer_id)
+            ),
+            None,
+        )
     else:
         subscriber = None
     if subscriber is None and (msisdn or customer_id):
@@ -759,14 +823,19 @@ def find_customer(user, msisdn: str | None = None, customer_id: int | None = Non
     return subscriber
 
 
+DUPLICATES_LISTED = 10
+
+
 def duplicates_of(customer: Subscriber, category: Category, now) -> list[str]:
+    """The customer's orders of this category within the duplicate window (the latest ten, oldest first)."""
     since = now - timedelta(hours=parameters.get("workorders.duplicate_hours"))
-    return list(
+    latest = (
         WorkOrder.objects.filter(customer=customer, category=category, created_at__gte=since)
         .exclude(status=Status.WITHDRAWN)
-        .order_by("created_at")
-        .values_list("number", flat=True)
+        .order_by("-created_at", "-id")
+        .values_list("number", flat=True)[:DUPLICATES_LISTED]
     )
+    return list(reversed(latest))
 
 
 def create(
@@ -795,9 +864,7 @@ def create(
     """
     _require(user, ADD)
     now = clock.now()
-    cat = _category(category)
-    workflow = cat.effective_workflow()
-    version = published_version(workflow) if workflow else None
+    cat, version = _category_and_version(category)
     if version is None:
         raise DomainError(
             ErrorCode.INVALID,
@@ -874,11 +941,15 @@ def create(
             _("Your role cannot accept orders of this category (step %(step)s).") % {"step": initial.name},
             reason=Reason.NOT_YOUR_STEP,
         )
-    timers = _step_plan(order, initial, now) + _order_plan(order, now)
+    # The order, its timers, timeline events and audit events — of the creation and of a transition
+    # taken at once — are written together at the end: one statement each.
+    order._write_buffer = {
+        "timers": _step_plan(order, initial, now) + _order_plan(order, now),
+        "events": [],
+        "audit": [],
+    }
     order.number = _next_number(now)
     with transaction.atomic():
-        order.save()
-        Timer.objects.bulk_create(timers)
         _event(
             order,
             user,
@@ -890,7 +961,7 @@ def create(
             duplicates=earlier,
             cross_region=order.cross_region,
         )
-        record_change(
+        _audit(
             user,
             order,
             "create",
@@ -900,6 +971,11 @@ def create(
         if transition:
             order._tmf_before = tmf_status(order)
             order = _transition(user, order, transition, fields or {}, now)
+        buffer = order.__dict__.pop("_write_buffer")
+        order.save(force_insert=True)
+        Timer.objects.bulk_create(buffer["timers"])
+        order.written_events = WorkOrderEvent.objects.bulk_create(buffer["events"])
+        AuditEvent.objects.bulk_create([audit_event(u, order, a, c) for u, a, c in buffer["audit"]])
     return order
 
 
@@ -1049,7 +1125,7 @@ def _transition(user, order: WorkOrder, code: str, given: dict, now) -> WorkOrde
         **{"from": step.code, "to": target.code},
         fields=fields,
     )
-    record_change(user, order, "transition", {"transition": t.code, "before": before, "after": current_state(order)})
+    _audit(user, order, "transition", {"transition": t.code, "before": before, "after": current_state(order)})
     return order
 
 
@@ -1071,7 +1147,7 @@ def _reopen(user, order: WorkOrder, definition: WorkflowDef, fields: dict, befor
         **{"from": step},
     )
     _event(order, user, EventKind.REOPEN, now, "", to=handling.code, times=order.reopen_count)
-    record_change(user, order, "reopen", {"before": before, "after": current_state(order)})
+    _audit(user, order, "reopen", {"before": before, "after": current_state(order)})
     return order
 
 
@@ -1156,7 +1232,7 @@ def claim(user, number: str, *, version: int | None) -> WorkOrder:
     order.step_handlers = {**order.step_handlers, step.code: user.pk}
     _save(order, now)
     _event(order, user, EventKind.CLAIM, now)
-    record_change(user, order, "claim", {"handler": user.username})
+    _audit(user, order, "claim", {"handler": user.username})
     return order
 
 
@@ -1181,7 +1257,7 @@ def _reassign(user, order: WorkOrder, username: str | None, reason: str, now) ->
         _notify(
             order, handler, "reassign", _("Work order %(number)s was assigned to you.") % {"number": order.number}, now
         )
-    record_change(user, order, "reassign", {"handler": [before, username], "reason": reason})
+    _audit(user, order, "reassign", {"handler": [before, username], "reason": reason})
     return order
 
 
@@ -1240,7 +1316,7 @@ def update_details(
     now = clock.now()
     _save(order, now)
     _event(order, user, EventKind.UPDATE, now, "", changes=changes)
-    record_change(user, order, "update", changes)
+    _audit(user, order, "update", changes)
     if set(changes) - {"statusChangeReason"}:  # the reason alone belongs to the status change
         events.publish(order, events.ATTRIBUTE_CHANGE, now)
     return order
@@ -1303,7 +1379,7 @@ def _urge(user, order: WorkOrder, text: str, now) -> WorkOrder:
     _notify_handler_or_queue(
         order, "urge", _("Work order %(number)s was urged (%(count)s).") % {"number": order.number, "count": count}, now
     )
-    record_change(user, order, "urge", {"count": count, "text": text})
+    _audit(user, order, "urge", {"count": count, "text": text})
     return order
 
 
@@ -1330,7 +1406,7 @@ def supervise(user, number: str, text: str = "") -> WorkOrder:
     message = _("Work order %(number)s is under supervision.") % {"number": order.number}
     _notify_handler_or_queue(order, "supervise", message, now)
     _notify_leaders(order, "supervise", message, now)
-    record_change(user, order, "supervise", {"priority": [before, order.priority], "text": text})
+    _audit(user, order, "supervise", {"priority": [before, order.priority], "text": text})
     return order
 
 
@@ -1348,7 +1424,7 @@ def _suspend(user, order: WorkOrder, reason: str, now) -> WorkOrder:
     order.suspended_at = now
     _save(order, now)
     _event(order, user, EventKind.SUSPEND, now, reason)
-    record_change(user, order, "suspend", {"reason": reason})
+    _audit(user, order, "suspend", {"reason": reason})
     return order
 
 
@@ -1377,7 +1453,7 @@ def _resume(user, order: WorkOrder, now) -> WorkOrder:
     order.suspended_at = None
     _save(order, now)
     _event(order, user, EventKind.RESUME, now, "", suspended_hours=round((now - paused_at).total_seconds() / 3600, 2))
-    record_change(user, order, "resume", {})
+    _audit(user, order, "resume", {})
     return order
 
 
@@ -1399,7 +1475,7 @@ def _withdraw(user, order: WorkOrder, reason: str, now) -> WorkOrder:
     _drop_timers(order)
     _save(order, now)
     _event(order, user, EventKind.WITHDRAW, now, reason)
-    record_change(user, order, "withdraw", {"reason": reason, "before": before})
+    _audit(user, order, "withdraw", {"reason": reason, "before": before})
     return order
 
 
@@ -1440,7 +1516,7 @@ def add_note(user, number: str, text: str, *, reply: bool = False, author: str =
     extra = {"author": author[:100]} if author else {}
     if not reply:
         event = _event(order, user, EventKind.NOTE, now, text, **extra)
-        record_change(user, order, "note", {"event": event.pk})
+        _audit(user, order, "note", {"event": event.pk})
         return event
     if not order.is_active:
         _require_open(order)
@@ -1455,7 +1531,7 @@ def add_note(user, number: str, text: str, *, reply: bool = False, author: str =
         order.first_responded_at = now
         Timer.objects.filter(order=order, kind=TimerKind.FIRST_RESPONSE, fired_at__isnull=True).delete()
         _save(order, now)
-    record_change(user, order, "reply", {"event": event.pk})
+    _audit(user, order, "reply", {"event": event.pk})
     return event
 
 
@@ -1532,7 +1608,7 @@ def add_attachment(user, number: str, upload) -> Attachment:
             with transaction.atomic():
                 attachment.save()
                 _event(order, user, EventKind.ATTACHMENT, now, name, attachment=attachment.pk, size=attachment.size)
-                record_change(user, order, "attach", {"name": name, "size": attachment.size})
+                _audit(user, order, "attach", {"name": name, "size": attachment.size})
         except Exception:
             default_storage.delete(attachment.file.name)
             raise
