@@ -145,8 +145,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 KEFU_ROUTER = os.environ.get("KEFU_ROUTER", "redis" if REDIS_URL else "embedded")
 KEFU_ROUTER_TIMER = os.environ.get("KEFU_ROUTER_TIMER", "1") == "1"
 if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, which breaks the layer's blocking receive
+    # (django/channels_redis#422): no timeout on the layer's connections.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -62,7 +62,7 @@ def start(user, centre: ContactCentre, call_id: str, caller: str = "", menu_code
 
 def _session(session_id: str, user) -> IvrSession:
     session = (
-        IvrSession.objects.select_for_update()
+        IvrSession.objects.select_for_update(of=("self",))
         .select_related("menu__centre", "node", "subscriber")
         .filter(pk=session_id)
         .first()

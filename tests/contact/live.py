@@ -82,7 +82,12 @@ def server_db(request, _sqlite_template, tmp_path):
 def seed(database_url: str, function: str, *args):
     """Run `function(*args)` of this module against the database; its JSON result."""
     if database_url.startswith("postgresql"):
-        return json.loads(json.dumps(globals()[function](*args)))
+        from django.conf import global_settings
+        from django.test import override_settings
+
+        # the servers hash with the default hashers, not with the fast one of the tests
+        with override_settings(PASSWORD_HASHERS=global_settings.PASSWORD_HASHERS):
+            return json.loads(json.dumps(globals()[function](*args)))
     code = (
         "import django, json, sys; django.setup(); "
         f"from tests.contact import live; print(json.dumps(live.{function}(*json.loads(sys.argv[1]))))"
