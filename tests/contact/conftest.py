@@ -10,6 +10,15 @@ from tests.contact.live import _sqlite_template, server_db  # noqa: F401 - fixtu
 
 
 @pytest.fixture(autouse=True)
+def _no_persistent_connections_in_threads(monkeypatch):
+    """The channel consumers reach the database from worker threads: close those connections after each
+    use, so that PostgreSQL can drop the test database at the end."""
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
+@pytest.fixture(autouse=True)
 def _embedded_router(settings):
     """Each test gets fresh embedded routers (the database is rolled back between tests); no timer
     thread (it would not see the test's transaction)."""
