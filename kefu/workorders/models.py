@@ -217,7 +217,7 @@ class WorkOrderQuerySet(ScopedQuerySet):
 
 
 class WorkOrder(models.Model):
-    number = models.CharField(_("number"), max_length=24, unique=True)
+    number = models.CharField(_("number"), max_length=24)
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="orders")
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -283,11 +283,24 @@ class WorkOrder(models.Model):
     data = models.JSONField(_("other fields"), default=dict, blank=True)
     # The last handler at each step, so that an order sent back to a step finds its handler again.
     step_handlers = models.JSONField(_("handlers by step"), default=dict, blank=True)
+    # Rarely set: indexed only where set (partial indexes below), so that new orders write no entry.
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+        db_index=False,
     )
     split_from = models.ForeignKey(
-        "self", verbose_name=_("split from"), null=True, blank=True, on_delete=models.PROTECT, related_name="splits"
+        "self",
+        verbose_name=_("split from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="splits",
+        db_index=False,
     )
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -325,7 +338,12 @@ class WorkOrder(models.Model):
             models.Index(fields=["accepting_region", "status"], name="wo_accepting"),
             models.Index(fields=["customer", "category", "created_at"], name="wo_duplicates"),
             models.Index(fields=["status", "step_due_at"], name="wo_status_due"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="wo_merged_into"),
+            models.Index(fields=["split_from"], condition=Q(split_from__isnull=False), name="wo_split_from"),
         ]
+        # A constraint rather than unique=True: the same unique index without PostgreSQL's extra
+        # pattern (LIKE) index on the number, which nothing searches by prefix.
+        constraints = [models.UniqueConstraint(fields=["number"], name="wo_number_unique")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"[:200]
