@@ -55,7 +55,16 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     kefu = ROOT / ".venv" / "bin" / "kefu"
     command = [str(kefu) if kefu.exists() else sys.executable, *([] if kefu.exists() else ["-m", "kefu"])]
-    command += ["demo", "--subscribers", str(args.subscribers), "--seed", str(args.seed), "-v", "2"]
+    command += [
+        "demo",
+        "--subscribers",
+        str(args.subscribers),
+        "--seed",
+        str(args.seed),
+        "-v",
+        "2",
+        "--skip-keyaccounts",
+    ]
     env = {**os.environ, "DATABASE_URL": args.database_url}
     started = time.monotonic()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)

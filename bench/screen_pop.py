@@ -50,7 +50,17 @@ def ensure_database(url: str, subscribers: int) -> None:
     if count < subscribers:
         print(f"filling {dbname} with {subscribers:,} subscribers (kefu demo)…", flush=True)
         subprocess.run(
-            [KEFU, "demo", "--subscribers", str(subscribers), "--seed", "1", "--password", PASSWORD],
+            [
+                KEFU,
+                "demo",
+                "--subscribers",
+                str(subscribers),
+                "--seed",
+                "1",
+                "--password",
+                PASSWORD,
+                "--skip-keyaccounts",
+            ],
             check=True,
             env={**os.environ, "DATABASE_URL": url},
         )

@@ -52,8 +52,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", type=_date, default=None, help=_("date the data describes (YYYY-MM-DD, default today)")
         )
+        parser.add_argument(
+            "--skip-keyaccounts",
+            action="store_true",
+            help=_("load the customers only: no warehouse load, grading or points accrual (for large provinces)"),
+        )
 
-    def handle(self, *args, subscribers, seed, password, as_of, verbosity, **options):
+    def handle(self, *args, subscribers, seed, password, as_of, verbosity, skip_keyaccounts, **options):
         if not password:
             raise CommandError(_("The password must not be empty."))
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
@@ -67,7 +72,7 @@ class Command(BaseCommand):
         # Key accounts: warehouse, last month graded and its points, catalogue, partners, appointment slots.
         from kefu.keyaccounts.demo import seed as seed_keyaccounts
 
-        keyaccounts = seed_keyaccounts(as_of)
+        keyaccounts = {"tokens": {}} if skip_keyaccounts else seed_keyaccounts(as_of)
         if verbosity:
             self.stderr.write("")
             self.stdout.write(
