@@ -12,8 +12,8 @@ Run:
 
     .venv/bin/python bench/workorders.py [--orders 20000] [--clients 16] [--workers 4] [--threads 4]
 
-Kefu: a database `kefu_bench_wo` (created and seeded with `kefu demo --subscribers 20000` when missing;
-bench/workorder_queue.py fills the same database with 1,000,000 orders). `--server gunicorn` (default)
+Kefu: a database `kefu_bench_wo_api` (created and seeded with `kefu demo --subscribers 20000` when
+missing; not the queue benchmark's, whose queues these orders would swell). `--server gunicorn` (default)
 serves Kefu's WSGI application under exactly the gunicorn settings django-helpdesk gets (gthread,
 --workers × --threads, persistent connections): the like-for-like comparison; `--server serve` runs
 `kefu serve` as shipped. `agent.xian` posts `POST /api/v1/workorders` with a complaint of a random
@@ -425,7 +425,7 @@ def run_helpdesk(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/kefu_bench_wo")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/kefu_bench_wo_api")
     parser.add_argument("--helpdesk-database", default="helpdesk_bench")
     parser.add_argument("--helpdesk-venv", default="/tmp/helpdesk-venv")
     parser.add_argument("--orders", type=int, default=20_000)
