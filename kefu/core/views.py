@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kefu.core import notifications, services
 from kefu.core.errors import DomainError
 from kefu.core.forms import LoginForm
+from kefu.core.roles import ROLES
 
 
 def login_view(request):
@@ -70,4 +71,6 @@ def notifications_page(request):
     )
     for n in page.object_list:
         n.kind_label = notifications.kind_label(n.kind)
+        role = ROLES.get(n.role)
+        n.role_label = str(role.label) if role else n.role
     return render(request, "core/notifications.html", {"page": page, "unread_only": unread_only})
