@@ -578,6 +578,7 @@ def publish(user, workflow_code: str, number: int) -> WorkflowVersion:
     version.published_at = timezone.now()
     version.published_by = user
     version.save()
+    _NEW_ORDER_REFERENCE.clear()  # this process starts new orders on it at once (and again after commit)
     transaction.on_commit(_NEW_ORDER_REFERENCE.clear)
     record_change(user, version, "publish", {"number": version.number})
     return version

@@ -54,3 +54,24 @@ def test_a_refused_transition_writes_nothing_but_the_number(staff, xian_customer
         staff["agent.xian"], category="complaint-billing", title="x", channel="hotline", msisdn=xian_customer.msisdn
     )
     assert order.number.endswith("000002")
+
+
+def test_a_published_version_is_used_at_once_by_this_process(staff, admin_user, xian_customer, clock):
+    from kefu.workorders.defaults import INQUIRY
+
+    def create():
+        agent = staff["agent.xian"]
+        return services.create(
+            agent,
+            category="inquiry-billing",
+            title="查询",
+            channel="hotline",
+            msisdn="13900000001",
+            confirm_duplicate=True,
+        )
+
+    assert create().workflow_version.number == 1  # the category's version is now cached
+    draft = services.save_draft(admin_user, "inquiry", {**INQUIRY, "initial": "accept"}, note="same, republished")
+    services.publish(admin_user, "inquiry", draft.number)
+    clock.advance(minutes=1)
+    assert create().workflow_version.number == draft.number
