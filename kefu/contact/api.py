@@ -17,6 +17,7 @@ from kefu.contact import services, transport
 from kefu.contact.models import ContactCentre
 from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.services import require
 
 router = Router(tags=["CTI"])
 desktop_router = Router(tags=["Agent desktop"])
@@ -29,8 +30,7 @@ class EventResult(Schema):
 
 
 def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, _("You may not do this."))
+    require(request.user, perm)
 
 
 def _centre(request, centre: str) -> ContactCentre:

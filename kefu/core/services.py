@@ -29,6 +29,12 @@ def audit_event(actor, obj: models.Model, action: str, changes: dict | None = No
     )
 
 
+def require(user, perm: str) -> None:
+    """Refuse with 403 unless `user` holds `perm`; system jobs (no user: the `kefu` commands) may do anything."""
+    if user is not None and not user.has_perm(perm):
+        raise DomainError(ErrorCode.FORBIDDEN, _("You do not have permission to do this."))
+
+
 def record_change(actor, obj: models.Model, action: str, changes: dict | None = None, region_id=None) -> AuditEvent:
     """Write one audit event for a change of a business object (called inside the changing transaction)."""
     event = audit_event(actor, obj, action, changes, region_id)

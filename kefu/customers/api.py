@@ -9,8 +9,8 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from kefu.core.api import Problem
-from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.core.services import require
 from kefu.customers import exports, presenters, services
 from kefu.customers.models import Channel, ProfileStore
 
@@ -50,8 +50,7 @@ class CustomerPage(Schema):
 
 
 def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, "forbidden")
+    require(request.user, perm)
 
 
 @router.get("", response={200: CustomerPage, 422: Problem})
@@ -115,9 +114,7 @@ class CloseIn(Schema):
     reason: str = Field("", max_length=200)
 
 
-@router.post(
-    "/{msisdn}/close", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem}
-)
+@router.post("/{msisdn}/close", response={200: dict[str, Any], 403: Problem, 404: Problem, 409: Problem, 422: Problem})
 def close_customer(request, msisdn: str, payload: CloseIn):
     """Close a subscription: the profile moves to the retained store (CUS-4)."""
     _require(request, "customers.close_subscriber")

@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.core.services import require
 from kefu.customers import services as customers
 from kefu.keyaccounts import points, presenters, services
 from kefu.keyaccounts.models import GradingRun, PointsEntry, RuleVersion, TierChange
@@ -27,8 +28,7 @@ MAX_BOSS_FILE = 512 * 1024 * 1024
 
 
 def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, _("You do not have permission to do this."))
+    require(request.user, perm)
 
 
 def _month(value: str | None, field: str = "month") -> dt.date | None:

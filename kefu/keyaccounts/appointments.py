@@ -19,10 +19,9 @@ from django.utils.translation import gettext as _
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
-from kefu.core.services import record_change
+from kefu.core.services import record_change, require
 from kefu.customers.models import Subscriber
 from kefu.keyaccounts.models import Appointment, AppointmentKind, AppointmentSlot, AppointmentStatus
-from kefu.keyaccounts.services import require
 
 BOOK = "keyaccounts.book_appointment"
 

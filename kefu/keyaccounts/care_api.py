@@ -15,6 +15,7 @@ from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
 from kefu.core.models import Region
+from kefu.core.services import require
 from kefu.customers import services as customers
 from kefu.keyaccounts import appointments, managers, standards
 from kefu.keyaccounts.models import Appointment, AppointmentSlot, ManagerTask, WorkPlan
@@ -25,8 +26,7 @@ _ERRORS = {403: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 
 def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, _("You do not have permission to do this."))
+    require(request.user, perm)
 
 
 # --- appointments -----------------------------------------------------------------------------------------

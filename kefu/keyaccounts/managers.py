@@ -34,7 +34,7 @@ from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
 from kefu.core.models import Notification
-from kefu.core.services import record_change
+from kefu.core.services import record_change, require
 from kefu.customers.models import Bill, ProfileStore, Subscriber
 from kefu.keyaccounts.models import (
     ContactKind,
@@ -45,7 +45,6 @@ from kefu.keyaccounts.models import (
     WorkLog,
     WorkPlan,
 )
-from kefu.keyaccounts.services import require
 
 REMINDER_KINDS = ("birthday", "contract_end", "churn", "tier_change", "appointment")
 

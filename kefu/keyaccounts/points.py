@@ -26,11 +26,11 @@ from django.utils.translation import gettext as _
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.scope import may_see_region
-from kefu.core.services import record_change
+from kefu.core.services import record_change, require
 from kefu.customers.models import ProfileStore, Subscriber
 from kefu.keyaccounts.models import ONCE_A_MONTH, PointsEntry, PointsKind, Redemption, RedemptionItem
 from kefu.keyaccounts.rules import Rules, yuan
-from kefu.keyaccounts.services import audit, published_version, require
+from kefu.keyaccounts.services import audit, published_version
 from kefu.warehouse import get_warehouse
 from kefu.warehouse.store import month_key
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
-from kefu.core.services import record_change
+from kefu.core.services import record_change, require
 from kefu.customers.models import ProfileStore, Subscriber, SubscriberStatus, VipTier
 from kefu.keyaccounts.models import (
     GreenChannelRequest,
@@ -36,7 +36,7 @@ from kefu.keyaccounts.models import (
     VipCard,
 )
 from kefu.keyaccounts.rules import tier_label
-from kefu.keyaccounts.services import audit, require
+from kefu.keyaccounts.services import audit
 
 # Airport and railway lounges share one allowance; the pick-up has its own.
 ALLOWANCE_GROUP = {

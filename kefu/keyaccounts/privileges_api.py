@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.core.services import require
 from kefu.customers import services as customers
 from kefu.keyaccounts import privileges
 from kefu.keyaccounts.models import GreenChannelRequest, Partner
@@ -98,8 +99,7 @@ router = Router(tags=["key accounts"])
 
 
 def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, _("You do not have permission to do this."))
+    require(request.user, perm)
 
 
 class PartnerIn(Schema):

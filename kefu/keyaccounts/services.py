@@ -24,7 +24,7 @@ from kefu.core.errors import DomainError, ErrorCode, NotFound
 from kefu.core.masking import Masker
 from kefu.core.models import AuditEvent, Notification, Region
 from kefu.core.scope import scope_region_ids
-from kefu.core.services import record_change
+from kefu.core.services import record_change, require
 from kefu.customers.models import ProfileStore, Subscriber
 from kefu.keyaccounts import engine, reasons
 from kefu.keyaccounts.models import GradingRun, RuleSet, RuleVersion, TierChange, VersionStatus
@@ -33,12 +33,6 @@ from kefu.warehouse import get_warehouse
 from kefu.warehouse.store import month_key
 
 PERSONAL = "personal"
-
-
-def require(user, perm: str) -> None:
-    """System jobs (no user: the `kefu` commands) may do anything; staff need the permission."""
-    if user is not None and not user.has_perm(perm):
-        raise DomainError(ErrorCode.FORBIDDEN, _("You do not have permission to do this."))
 
 
 def audit(actor, action: str, object_type: str, object_id: str, changes: dict, region_id=None) -> None:
