@@ -15,6 +15,10 @@ from kefu.core.api import router as auth_router
 from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
 from kefu.customers.tmf import individual_router, tmf629_router
+from kefu.groups.api import router as groups_router
+from kefu.groups.care_api import router as groups_care_router
+from kefu.groups.tmf import router as organization_router
+from kefu.groups.vpmn_api import router as vpmn_router
 from kefu.keyaccounts.api import router as keyaccounts_router
 from kefu.keyaccounts.privileges_api import partner_router
 from kefu.keyaccounts.tmf import router as loyalty_router
@@ -54,6 +58,10 @@ api.add_router("api/v1/cti", cti_router)
 api.add_router("api/v1/contact/desktop", cc_desktop_router)
 api.add_router("tmf-api/partyInteraction/v4", tmf683_router)
 api.add_router("api/v1/ivr", ivr_router)
+api.add_router("api/v1/groups", groups_router)
+api.add_router("api/v1/groups", groups_care_router)
+api.add_router("api/v1/vpmn", vpmn_router)
+api.add_router("tmf-api/party/v4", organization_router)
 
 
 @api.exception_handler(DomainError)

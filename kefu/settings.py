@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "kefu.workforce",
     "kefu.workorders",
     "kefu.keyaccounts",
+    "kefu.groups",
     "kefu.demo",
 ]
 

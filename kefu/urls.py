@@ -12,6 +12,7 @@ urlpatterns = [
     path("contact/", include("kefu.contact.urls")),
     path("workforce/", include("kefu.workforce.urls")),
     path("keyaccounts/", include("kefu.keyaccounts.urls")),
+    path("groups/", include("kefu.groups.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", api.urls),

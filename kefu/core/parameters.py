@@ -148,6 +148,34 @@ SPECS: dict[str, ParameterSpec] = {
             },
             _("TMF621 ticketType to work-order category (* for any other type)"),
         ),
+        # Group customers and VPMN (GRP-1..4).
+        ParameterSpec("groups.min_members", 10, _("Members a group needs to qualify as a group customer")),
+        ParameterSpec(
+            "groups.key_group_share_pct",
+            30,
+            _("Share of groups, by spend from the top, flagged as key groups (集团大客户) each month"),
+        ),
+        ParameterSpec("groups.vpmn_min_gotone_members", 10, _("GoTone members a group needs to apply for a VPMN")),
+        ParameterSpec(
+            "groups.short_number_digits", [3, 6], _("Fewest and most digits of a VPMN short number (first digit not 0)")
+        ),
+        ParameterSpec("groups.renewal_days_ahead", 60, _("Days before a VPMN agreement ends its renewal starts")),
+        ParameterSpec(
+            "groups.renewal_skip_steps",
+            {"A": ["approval"], "B": [], "C": []},
+            _("Steps of the VPMN renewal a group of each grade skips (the seed lets A/B/C simplify renewal)"),
+        ),
+        ParameterSpec(
+            "groups.standards",
+            {
+                "A": {"satisfaction_pct": 80, "awareness_pct": 100},
+                "B": {"satisfaction_pct": 77, "awareness_pct": 95},
+                "C": {"satisfaction_pct": 75, "awareness_pct": 90},
+            },
+            _("Group service standards per grade: satisfaction % and contact-person awareness %"),
+        ),
+        ParameterSpec("groups.collective_churn_max_pct", 0.5, _("Highest collective churn % of groups in a period")),
+        ParameterSpec("groups.internal_churn_max_pct", 3, _("Highest internal churn % of group members in a period")),
     ]
 }
 

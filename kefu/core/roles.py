@@ -55,6 +55,41 @@ _LEAD_KA = (
     "keyaccounts.view_worklog",
 )
 
+# Group customers and VPMN (GRP-1..6, VAS-3): the front line looks up a member's group, VPMN and agreement;
+# customer managers keep their groups (members, contacts, service contacts, surveys, VPMN applications and
+# members, products, on-site events); team leaders approve VPMN applications and set promotion plans;
+# administrators keep the catalogues and run the monthly recomputation.
+_READ_GROUPS = ("groups.view_groupcustomer", "groups.view_vpmnnetwork")
+_SERVE_GROUPS = (
+    *_READ_GROUPS,
+    "groups.add_groupcustomer",
+    "groups.change_groupcustomer",
+    "groups.import_groupmember",
+    "groups.add_servicecontact",
+    "groups.add_groupsurvey",
+    "groups.add_vpmnapplication",
+    "groups.change_vpmnapplication",
+    "groups.change_vpmnnetwork",
+    "groups.add_groupsubscription",
+    "groups.add_serviceevent",
+    "groups.view_promotionplan",
+    "groups.view_trainingsession",
+)
+_LEAD_GROUPS = (
+    *_SERVE_GROUPS,
+    "groups.approve_vpmnapplication",
+    "groups.view_groupmonth",
+    "groups.add_promotionplan",
+    "groups.add_trainingsession",
+)
+_ADMIN_GROUPS = (
+    *_LEAD_GROUPS,
+    "groups.run_group_month",
+    "groups.change_serviceplanitem",
+    "groups.change_vpmndiscountplan",
+    "groups.change_groupproduct",
+)
+
 # Contact centre (CC-1..9): agents work at the desktop; leaders watch the wallboard, force states and listen to
 # recordings; administrators configure groups, agents, IVR menus; the switch account drives the CTI interface.
 _CC_AGENT = ("contact.use_desktop", "contact.view_contact", "contact.view_outboundtask")
@@ -89,7 +124,12 @@ _CC_ADMIN = (
 ROLES: dict[str, Role] = {
     role.code: role
     for role in [
-        Role("agent", _("Agent"), (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA, *_CC_AGENT, *_BOOK), "city"),
+        Role(
+            "agent",
+            _("Agent"),
+            (*_SERVE_CUSTOMERS, *_SERVE_ORDERS, *_SERVE_KA, *_CC_AGENT, *_BOOK, *_READ_GROUPS),
+            "city",
+        ),
         Role(
             "leader",
             _("Team leader"),
@@ -101,6 +141,7 @@ ROLES: dict[str, Role] = {
                 "keyaccounts.adjust_points",
                 *_LEAD_KA,
                 *_CC_LEAD,
+                *_LEAD_GROUPS,
             ),
             "city",
         ),
@@ -121,6 +162,7 @@ ROLES: dict[str, Role] = {
                 "keyaccounts.redeem_cross_region",
                 *_BOOK,
                 "keyaccounts.fulfil_greenchannel",
+                *_READ_GROUPS,
             ),
             "county",
         ),
@@ -135,10 +177,11 @@ ROLES: dict[str, Role] = {
                 *_BOOK,
                 "keyaccounts.request_greenchannel",
                 "keyaccounts.add_worklog",
+                *_SERVE_GROUPS,
             ),
             "city",
         ),
-        Role("backoffice", _("Back-office handler"), (*_READ_CUSTOMERS, *_SERVE_ORDERS), "city"),
+        Role("backoffice", _("Back-office handler"), (*_READ_CUSTOMERS, *_SERVE_ORDERS, *_READ_GROUPS), "city"),
         Role(
             "analyst",
             _("Analyst"),
@@ -149,6 +192,10 @@ ROLES: dict[str, Role] = {
                 *_READ_KA,
                 "keyaccounts.view_ruleversion",
                 "keyaccounts.view_gradingrun",
+                *_READ_GROUPS,
+                "groups.view_groupmonth",
+                "groups.view_promotionplan",
+                "groups.view_trainingsession",
             ),
             "province",
         ),
@@ -172,6 +219,7 @@ ROLES: dict[str, Role] = {
                 "keyaccounts.request_greenchannel",
                 "keyaccounts.manage_partners",
                 *_CC_ADMIN,
+                *_ADMIN_GROUPS,
             ),
             "all",
         ),
