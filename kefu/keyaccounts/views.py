@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.groups.service_plans import behind_plan
 from kefu.keyaccounts import chart, managers, services, standards
 from kefu.keyaccounts.models import ContactKind, GradingRun, ManagerTask, RuleVersion, VersionStatus, WorkLog
 from kefu.keyaccounts.rules import TIERS, tier_label
@@ -250,6 +251,7 @@ def manager_home(request):
         "kinds": ContactKind.choices,
         "error": error,
         "today": timezone.localdate(),
+        "group_behind_plan": behind_plan(user),
     }
     return render(request, "keyaccounts/manager.html", context, status=status)
 
