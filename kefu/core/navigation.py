@@ -17,6 +17,7 @@ ENTRIES = [
     ("keyaccounts:manager", _("My customers"), "keyaccounts.add_worklog"),
     ("keyaccounts:standards", _("Service standards"), "keyaccounts.view_worklog"),
     ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),
+    ("groups:list", _("Group customers"), "groups.view_groupcustomer"),
     ("admin:index", _("Administration"), "core.change_parameter"),
 ]
 
