@@ -180,9 +180,7 @@ def log_contact(
         contact = GroupContact.objects.filter(pk=contact_id, group=group).first()
         if contact is None:
             raise DomainError(ErrorCode.INVALID, _("Choose a contact person of this group."), field="contact")
-    logged = ServiceContact.objects.create(
-        group=group, kind=kind, at=at, staff=user, contact=contact, summary=summary
-    )
+    logged = ServiceContact.objects.create(group=group, kind=kind, at=at, staff=user, contact=contact, summary=summary)
     record_change(user, logged, "groups.service_contact.log", {"kind": kind, "at": at.isoformat()}, group.region_id)
     return logged
 
@@ -198,7 +196,8 @@ def set_plan_item(user, grade: str, kind: str, period: str, times: int) -> Servi
         raise DomainError(ErrorCode.INVALID, _("The period is month, quarter or year."), field="period")
     if not isinstance(times, int) or isinstance(times, bool) or not 0 <= times <= MAX_TIMES:
         raise DomainError(
-            ErrorCode.INVALID, _("Times per period is a whole number from 0 to %(max)d.") % {"max": MAX_TIMES},
+            ErrorCode.INVALID,
+            _("Times per period is a whole number from 0 to %(max)d.") % {"max": MAX_TIMES},
             field="times",
         )
     item = ServicePlanItem.objects.select_for_update().filter(grade=grade, kind=kind).first()
