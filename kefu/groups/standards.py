@@ -15,7 +15,8 @@ and `groups.internal_churn_max_pct` (met when at most the maximum).
 - internal churn % = members at the period start who left their group in the period (`left_on` in the
   period) / members at the period start (joined before the start, not left before it) × 100 — like the
   personal key-account churn rate: leavers over the base at the start of the period (a member who joined and
-  left within the period is in neither).
+  left within the period is in neither). Only the groups of the collective base count: the members of a group
+  that had left the network or merged before the period are not group members any more.
 
 A group is counted under its current grade, city and customer manager. A figure with nothing to measure
 (no answers, no groups or members at the start) shows no value and is neither met nor missed.
@@ -122,6 +123,7 @@ def measure(user, period: str | None = None) -> dict:
         )
     )
     info = {}
+    in_base: set[int] = set()
     group_figures: dict[int, _Tally] = defaultdict(_Tally)
     for gid, grade, region_id, mid, username, first, last, status, churned_at, created_at, early in rows:
         info[gid] = (grade, region_id, mid, username or "", f"{last}{first}".strip() or username or "")
@@ -130,6 +132,7 @@ def measure(user, period: str | None = None) -> dict:
         if status != GroupStatus.MERGED and existed and not left_before:
             left_now = status == GroupStatus.CHURNED and churned_at is not None and churned_at < end_at
             group_figures[gid].add("collective_churn", int(left_now), 1)
+            in_base.add(gid)
 
     answers = GroupSurvey.objects.filter(group__in=groups, surveyed_on__gte=start, surveyed_on__lt=end)
     latest: dict[tuple, bool] = {}
@@ -144,9 +147,11 @@ def measure(user, period: str | None = None) -> dict:
     members = GroupMember.objects.filter(group__in=groups)
     at_start = members.filter(Q(left_on__isnull=True) | Q(left_on__gte=start), joined_on__lt=start)
     for gid, n in _count_by_group(at_start):
-        group_figures[gid].add("internal_churn", 0, n)
-    for gid, n in _count_by_group(members.filter(left_on__gte=start, left_on__lt=end, joined_on__lt=start)):
-        group_figures[gid].add("internal_churn", n, 0)
+        if gid in in_base:
+            group_figures[gid].add("internal_churn", 0, n)
+    for gid, n in _count_by_group(at_start.filter(left_on__lt=end)):
+        if gid in in_base:
+            group_figures[gid].add("internal_churn", n, 0)
 
     cities = cities_by_region()
     by_city: dict[tuple, _Tally] = defaultdict(_Tally)
