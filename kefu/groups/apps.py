@@ -25,3 +25,9 @@ class GroupsConfig(AppConfig):
         renewal.connect()
         if "groups.vpmn_renewals" not in {name for name, _job in worker.JOBS}:
             worker.JOBS.append(("groups.vpmn_renewals", renewal.job))
+
+        # Group customers (G1): the previous month's members, spend and key-group flags, once the month has turned.
+        from kefu.groups import monthly
+
+        if "groups.month" not in {name for name, _job in worker.JOBS}:
+            worker.JOBS.append(("groups.month", monthly.run_previous_month_once))
