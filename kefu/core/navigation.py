@@ -1,4 +1,5 @@
-"""The layout's navigation: each entry shows only to users holding its permission."""
+"""The layout's navigation: each entry shows only to users holding its permission (or one of its
+permissions, for an entry serving several roles)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,18 @@ ENTRIES = [
     ("contact:wallboards", _("Wallboard"), "contact.view_wallboard"),
     ("workforce:index", _("Workforce"), "workforce.view_shift"),
     ("keyaccounts:manager", _("My customers"), "keyaccounts.add_worklog"),
+    ("keyaccounts:tasks", _("Manager tasks"), "keyaccounts.dispatch_managertask"),
+    ("keyaccounts:appointments", _("Appointments"), "keyaccounts.book_appointment"),
+    (
+        "keyaccounts:green_channel",
+        _("Green channel"),
+        (
+            "keyaccounts.request_greenchannel",
+            "keyaccounts.approve_greenchannel",
+            "keyaccounts.fulfil_greenchannel",
+        ),
+    ),
+    ("keyaccounts:partners", _("Partners"), "keyaccounts.manage_partners"),
     ("keyaccounts:standards", _("Service standards"), "keyaccounts.view_worklog"),
     ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),
     ("groups:list", _("Group customers"), "groups.view_groupcustomer"),
@@ -29,7 +42,7 @@ def navigation(request):
     items = [
         {"url": reverse(name), "label": label, "active": request.path.startswith(reverse(name))}
         for name, label, perm in ENTRIES
-        if user.has_perm(perm)
+        if any(user.has_perm(p) for p in ((perm,) if isinstance(perm, str) else perm))
     ]
     # the longest matching entry is the active one (/workorders/monitor/ is not "Work orders")
     longest = max((len(item["url"]) for item in items if item["active"]), default=0)

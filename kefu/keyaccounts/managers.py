@@ -88,6 +88,29 @@ def create_plan(actor, period: str, starts_on: dt.date, goals: str, target_visit
 
 
 @transaction.atomic
+def update_plan(actor, plan: WorkPlan, goals: str, target_visits: int = 0, target_calls: int = 0) -> WorkPlan:
+    """Change a plan's goals and targets (its period and start name it and stay)."""
+    plan = WorkPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.manager_id != actor.pk:
+        raise DomainError(ErrorCode.FORBIDDEN, _("This is not your plan."), field="plan")
+    if not goals.strip():
+        raise DomainError(ErrorCode.INVALID, _("Write the plan's goals."), field="goals")
+    if target_visits < 0 or target_calls < 0:
+        raise DomainError(
+            ErrorCode.INVALID,
+            _("A target cannot be negative."),
+            field="target_visits" if target_visits < 0 else "target_calls",
+        )
+    before = {"goals": plan.goals, "target_visits": plan.target_visits, "target_calls": plan.target_calls}
+    plan.goals, plan.target_visits, plan.target_calls = goals.strip(), target_visits, target_calls
+    plan.save(update_fields=["goals", "target_visits", "target_calls"])
+    after = {"goals": plan.goals, "target_visits": target_visits, "target_calls": target_calls}
+    changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+    record_change(actor, plan, "update", changes, region_id=None)
+    return plan
+
+
+@transaction.atomic
 def log_contact(actor, subscriber: Subscriber, kind: str, summary: str, at: dt.datetime | None = None) -> WorkLog:
     """A visit, call or care action for a customer of the manager's own portfolio."""
     if kind not in ContactKind.values:
