@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
@@ -39,12 +40,10 @@ def parse_month(value: str | None) -> dt.date:
     value = (value or "").strip()
     if not value:
         return timezone.localdate().replace(day=1)
-    try:
-        month = dt.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise _invalid(_("A month is written YYYY-MM, e.g. 2026-11."), "month") from None
-    if not 2000 <= month.year <= 2100:
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", value)
+    if not match or not 2000 <= int(match[1]) <= 2100:
         raise _invalid(_("A month is written YYYY-MM, e.g. 2026-11."), "month")
+    month = dt.date(int(match[1]), int(match[2]), 1)
     return month
 
 
