@@ -85,7 +85,7 @@ def customer_360(request, msisdn: str):
     """The agent's first screen: profile, tier, points, credit, recent bills, open orders, contacts."""
     _require(request, "customers.view_subscriber")
     view = services.customer_360(request.user, services.get_on_net(request.user, msisdn), channel="api")
-    return presenters.view_360(view, Masker(request.user))
+    return presenters.view_360(view, Masker(request.user), request.user)
 
 
 class InfoUpdateIn(Schema):

@@ -49,9 +49,7 @@ def profile(subscriber: Subscriber, masker: Masker) -> dict:
         "credit_level_label": subscriber.get_credit_level_display(),
         "points_balance": subscriber.points_balance,
         "customer_manager": (
-            {"username": manager.username, "name": manager.get_full_name() or manager.username}
-            if manager
-            else None
+            {"username": manager.username, "name": manager.get_full_name() or manager.username} if manager else None
         ),
         "masked": not masker.unmasked,
     }
@@ -67,8 +65,9 @@ def bill(b: Bill) -> dict:
     }
 
 
-def view_360(view: Customer360, masker: Masker) -> dict:
-    return {
+def view_360(view: Customer360, masker: Masker, user=None) -> dict:
+    """The 360 view; given the caller, also the subscriber's groups, VPMN short number and agreement (VAS-3)."""
+    data = {
         "profile": profile(view.subscriber, masker),
         "bills": [bill(b) for b in view.bills],
         "arrears_fen": view.arrears_fen,
@@ -97,3 +96,8 @@ def view_360(view: Customer360, masker: Masker) -> dict:
         ],
         "open_work_orders": view.open_work_orders,
     }
+    if user is not None:
+        from kefu.groups.services import groups_for_subscriber
+
+        data["groups"] = groups_for_subscriber(user, view.subscriber)
+    return data

@@ -48,7 +48,7 @@ def _scoped_or_404(user, subscriber_id: int):
 @permission_required("customers.view_subscriber", raise_exception=True)
 def customer_360(request, subscriber_id: int, update_form: InfoUpdateForm | None = None, order_form=None):
     view = services.customer_360(request.user, _scoped_or_404(request.user, subscriber_id))
-    data = presenters.view_360(view, Masker(request.user))
+    data = presenters.view_360(view, Masker(request.user), request.user)
     context = {"c": data, "p": data["profile"], "update_form": update_form or InfoUpdateForm()}
     if order_form is None and request.user.has_perm("workorders.add_workorder"):
         from kefu.workorders.forms import CreateOrderForm  # the "create work order" form (issue 3)

@@ -4,7 +4,8 @@ pages), the create/edit form, contacts and members, the member import (upload â†
 
 The VPMN and care pages may add a panel to the group page: a template `groups/vpmn_panel.html` or
 `groups/care_panel.html`, and optionally a function `group_panel(request, group) -> dict` in `vpmn_views` or
-`care_views` whose result is passed to the template as `vpmn` or `care`. Until they exist the page goes without.
+`care_views` (or `panel(user, group) -> dict`) whose result is passed to the template as `vpmn` or `care`.
+Until they exist the page goes without.
 """
 
 from __future__ import annotations
@@ -205,8 +206,11 @@ def _panel(request, group, name: str) -> tuple[bool, dict]:
     from kefu.groups import care_views, vpmn_views
 
     module = {"vpmn": vpmn_views, "care": care_views}[name]
-    builder = getattr(module, "group_panel", None)
-    return True, (builder(request, group) if builder else {})
+    if hasattr(module, "group_panel"):
+        return True, module.group_panel(request, group)
+    if hasattr(module, "panel"):
+        return True, module.panel(request.user, group)
+    return True, {}
 
 
 @login_required
