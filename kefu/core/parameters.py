@@ -174,8 +174,8 @@ SPECS: dict[str, ParameterSpec] = {
             },
             _("Group service standards per grade: satisfaction % and contact-person awareness %"),
         ),
-        ParameterSpec("groups.collective_churn_max_pct", 0.5, _("Highest collective churn % of groups in a period")),
-        ParameterSpec("groups.internal_churn_max_pct", 3, _("Highest internal churn % of group members in a period")),
+        ParameterSpec("groups.collective_churn_max_pct", 0.5, _("Highest collective churn of groups in a period (%)")),
+        ParameterSpec("groups.internal_churn_max_pct", 3, _("Highest internal churn of group members in a period (%)")),
     ]
 }
 
