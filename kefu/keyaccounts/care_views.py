@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -260,7 +261,7 @@ def work_log(request):
                     messages.success(request, _("Contact logged."))
                     return redirect("keyaccounts:worklog")
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     entries = WorkLog.objects.restrict(user).select_related("subscriber", "manager")
     team, chosen = [], request.GET.get("manager", "")
     if user.has_perm(VIEW_LOG):
@@ -320,7 +321,7 @@ def task_list(request):
                     messages.success(request, _("Task dispatched."))
                     return redirect("keyaccounts:task", task.pk)
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     wanted = request.GET.get("status", "")
     tasks = _tasks(user)
     if wanted in TaskStatus.values:

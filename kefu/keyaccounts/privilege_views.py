@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -94,7 +95,7 @@ def green_channel(request):
                     messages.success(request, _("Green-channel request %(id)d sent.") % {"id": req.pk})
                     return redirect("keyaccounts:green", req.pk)
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     wanted = request.GET.get("status", "")
     qs = _requests(user)
     if wanted in GreenChannelStatus.values:

@@ -304,7 +304,7 @@ def test_leaders_read_the_log_of_their_scope_only(manager, leader, make_staff, m
     assert "电话关怀" in html and "宝鸡回访" not in html and 'id="log-form"' not in html
     assert _masked(customer.msisdn) in html and customer.msisdn not in html
     # a leader does not write the managers' log
-    assert _client(leader).post(f"{K}/manager/log/", {"msisdn": customer.msisdn}).status_code == 404
+    assert _client(leader).post(f"{K}/manager/log/", {"msisdn": customer.msisdn}).status_code == 403
     assert WorkLog.objects.count() == 2
 
 

@@ -145,8 +145,12 @@ def test_green_channel_out_of_scope_is_404_and_agents_have_no_page(staff, make_s
     req.refresh_from_db()
     assert req.status == "requested"
     assert _client(staff["agent"]).get(G).status_code == 403
-    # a leader cannot request (no form) and a POST to the list changes nothing
-    assert 'id="green-form"' not in _client(staff["leader"]).get(G).content.decode()
+    # a leader cannot request: no form, and a POST is refused without writing
+    leader = _client(staff["leader"])
+    assert 'id="green-form"' not in leader.get(G).content.decode()
+    customer = make_subscriber(vip_tier="gold")
+    posted = leader.post(G, {"msisdn": customer.msisdn, "service": "延时", "wanted_at": _wanted()})
+    assert posted.status_code == 403 and GreenChannelRequest.objects.count() == 1
 
 
 def test_the_administrator_sees_numbers_unmasked(staff, admin_user, make_subscriber):
