@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.scope import ScopedQuerySet, scope_region_ids
@@ -180,8 +180,8 @@ class Priority(models.IntegerChoices):
 
 class Status(models.TextChoices):
     OPEN = "open", _("Open")
-    SUSPENDED = "suspended", _("Suspended")
-    CLOSED = "closed", _("Closed")
+    SUSPENDED = "suspended", pgettext_lazy("work order", "Suspended")
+    CLOSED = "closed", pgettext_lazy("work order", "Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -376,12 +376,12 @@ class EventKind(models.TextChoices):
     WARNING = "warning", _("Time-limit warning")
     ESCALATION = "escalation", _("Escalated")
     ATTACHMENT = "attachment", _("Attachment added")
-    SUSPEND = "suspend", _("Suspended")
+    SUSPEND = "suspend", pgettext_lazy("work order", "Suspended")
     RESUME = "resume", _("Resumed")
     WITHDRAW = "withdraw", _("Withdrawn")
     MERGE = "merge", _("Merged")
     SPLIT = "split", _("Split")
-    CLOSE = "close", _("Closed")
+    CLOSE = "close", pgettext_lazy("work order", "Closed")
     CALLBACK = "callback", _("Customer callback")
     REOPEN = "reopen", _("Re-opened")
     UPDATE = "update", _("Details changed")
