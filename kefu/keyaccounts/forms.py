@@ -155,7 +155,7 @@ class BookForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    slot = SlotChoiceField(label=_("New slot"), queryset=AppointmentSlot.objects.none())
+    slot = SlotChoiceField(label=_("Slot"), queryset=AppointmentSlot.objects.none())
 
     def __init__(self, user, appointment, *args, **kwargs):
         super().__init__(*args, **kwargs)
