@@ -73,6 +73,10 @@ class Command(BaseCommand):
         from kefu.keyaccounts.demo import seed as seed_keyaccounts
 
         keyaccounts = {"tokens": {}} if skip_keyaccounts else seed_keyaccounts(as_of)
+        # Group customers: groups, members, contacts, a few VPMNs with agreements, the last month's key groups.
+        from kefu.groups.demo import seed as seed_groups
+
+        groups = seed_groups(as_of, seed)
         if verbosity:
             self.stderr.write("")
             self.stdout.write(
@@ -88,5 +92,18 @@ class Command(BaseCommand):
             self.stdout.write(login_table(logins))
             self.stdout.write("")
             self.stdout.write(_("Password of every login: %(password)s") % {"password": password})
+            self.stdout.write(
+                _(
+                    "%(groups)s group customers with %(members)s members, %(vpmns)s VPMNs "
+                    "(%(soon)s agreements ending soon), %(key)s key groups."
+                )
+                % {
+                    "groups": groups["groups"],
+                    "members": f"{groups['members']:,}",
+                    "vpmns": groups["vpmns"],
+                    "soon": groups["agreements_ending_soon"],
+                    "key": groups["key_groups"],
+                }
+            )
             for code, token in keyaccounts["tokens"].items():
                 self.stdout.write(_("Partner API token of %(partner)s: %(token)s") % {"partner": code, "token": token})
