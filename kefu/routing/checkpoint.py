@@ -57,6 +57,7 @@ def dump(engine: Engine, *, forget_finished: bool = False) -> dict[str, Any]:
             "state": a.state.value,
             "reason": a.reason,
             "call": a.call.id if a.call is not None else None,
+            "consult": a.consult.id if a.consult is not None else None,
             "skills": [[group, level] for group, level in a.skills.items()],
         }
         for a in engine.agents.values()
@@ -78,6 +79,8 @@ def dump(engine: Engine, *, forget_finished: bool = False) -> dict[str, Any]:
             "targets": [t.id for t in c.targets],
             "overflowed": c.overflowed,
             "callback_offered": c.callback_offered,
+            "consultant": c.consultant.id if c.consultant is not None else None,
+            "consult_state": c.consult_state,
         }
         for c in engine.calls.values()
     ]
@@ -153,11 +156,15 @@ def load(data: Mapping[str, Any], *, weights: Mapping[str, float] | None = None)
         call.targets = tuple(groups[t] for t in c["targets"])
         call.overflowed = c["overflowed"]
         call.callback_offered = c["callback_offered"]
+        call.consultant = agents[c["consultant"]] if c.get("consultant") is not None else None
+        call.consult_state = c.get("consult_state")
         calls[call.id] = call
     engine.calls = calls
     for a in data["agents"]:
         if a["call"] is not None:
             agents[a["id"]].call = calls[a["call"]]
+        if a.get("consult") is not None:
+            agents[a["id"]].consult = calls[a["consult"]]
     for g in data["groups"]:
         group = groups[g["id"]]
         for level, ids in g["ready"]:

@@ -62,6 +62,22 @@ class CallbackOffer:
 
 
 @dataclass(slots=True)
+class ConsultOffer:
+    """A consult leg offered to ``agent`` (chosen in ``group`` for a consult to a group) by
+    ``from_agent``, who holds the customer's call ``call``; the customer is on hold meanwhile. The
+    consult leg is not a customer call: ``agent`` holds no call while consulted."""
+
+    call: Hashable
+    from_agent: Hashable
+    agent: Hashable
+    group: Hashable
+    at: float
+    answered: bool = False  # True with auto-answer: the consulted agent is talking already
+
+    kind = "consult_offer"
+
+
+@dataclass(slots=True)
 class Refused:
     """An event the engine refused; nothing changed. ``code`` is stable, ``reason`` is English."""
 
@@ -73,7 +89,7 @@ class Refused:
     kind = "refused"
 
 
-Decision = Assignment | Queued | Overflowed | CallbackOffer | Refused
+Decision = Assignment | Queued | Overflowed | CallbackOffer | ConsultOffer | Refused
 
 
 def decision_to_dict(decision: Decision) -> dict[str, Any]:

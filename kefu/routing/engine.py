@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .decisions import Assignment, CallbackOffer, Decision, Overflowed, Queued, Refused
+from .decisions import Assignment, CallbackOffer, ConsultOffer, Decision, Overflowed, Queued, Refused
 from .states import (
     DEFAULT_WEIGHTS,
     SERVING_STATES,
@@ -93,13 +93,14 @@ class SkillGroup:
 
 
 class Agent:
-    __slots__ = ("id", "state", "reason", "call", "skills", "groups", "slots")
+    __slots__ = ("id", "state", "reason", "call", "consult", "skills", "groups", "slots")
 
     def __init__(self, agent_id: Hashable) -> None:
         self.id = agent_id
         self.state = _LOGGED_OUT
         self.reason: str | None = None
-        self.call: Call | None = None
+        self.call: Call | None = None  # the customer call the agent holds (ringing or talking)
+        self.consult: Call | None = None  # the call the agent is consulted on (a consult leg, not a customer call)
         self.skills: dict = {}  # group id -> level
         self.groups: list[SkillGroup] = []
         self.slots: list[OrderedDict] = []  # the ready structures this agent sits in when ready
@@ -122,6 +123,8 @@ class Call:
         "targets",
         "overflowed",
         "callback_offered",
+        "consultant",
+        "consult_state",
     )
 
     def __init__(self, call_id: Hashable, group: SkillGroup, tier: str, manager: Hashable, now: float):
@@ -140,6 +143,8 @@ class Call:
         self.targets: tuple = ()  # groups whose queues hold this call now
         self.overflowed = False
         self.callback_offered = False
+        self.consultant: Agent | None = None  # the agent consulted while the customer is held
+        self.consult_state: str | None = None  # ringing | talking | conference
 
 
 class Engine:
@@ -388,12 +393,13 @@ class Engine:
         served = call.served
         served.aht += self.aht_alpha * ((now - call.answered_at) - served.aht)
         agent.call = None
+        decisions = self._release_consultant(call, now)
         self._finish(call, _ENDED)
         if wrap_up:
             agent.state = _WRAP_UP
-            return []
+            return decisions
         agent.state = _TALKING
-        return self._move(agent, _READY, now)
+        return decisions + self._move(agent, _READY, now)
 
     def call_transferred(
         self,
@@ -407,6 +413,8 @@ class Engine:
         call = self.calls.get(call_id)
         if call is None or call.state is not _CONNECTED:
             return [self._bad_call("transfer", call_id, call, "is not connected")]
+        if call.consultant is not None:
+            return [_refuse("transfer", "bad_state", "a consult is in progress; complete or cancel it first", call_id)]
         if (to_group is None) == (to_agent is None):
             return [_refuse("transfer", "bad_value", "transfer to a group or to an agent", call_id)]
         target_agent = None
@@ -449,6 +457,121 @@ class Engine:
                     return decisions
             decisions.extend(self._enqueue(call, (group,), now))
         return decisions
+
+    # ------------------------------------------------------------------ consult (warm transfer, conference)
+
+    def consult_started(
+        self, call_id: Hashable, now: float, to_group: Hashable = None, to_agent: Hashable = None
+    ) -> list[Decision]:
+        """The agent on a connected call consults a ready agent, or the best ready agent of a group
+        (best skill level, longest ready), while the customer is held. The consulted agent is offered
+        a consult leg: ringing (talking with auto-answer), holding no customer call. A consult is
+        not queued: with nobody ready it is refused (``agent_busy``)."""
+        call = self.calls.get(call_id)
+        if call is None or call.state is not _CONNECTED:
+            return [self._bad_call("consult", call_id, call, "is not connected")]
+        if call.consultant is not None:
+            return [_refuse("consult", "bad_state", "a consult is in progress already", call_id)]
+        if (to_group is None) == (to_agent is None):
+            return [_refuse("consult", "bad_value", "consult a group or an agent", call_id)]
+        if to_group is not None:
+            group = self.groups.get(to_group)
+            if group is None:
+                return [_refuse("consult", "unknown_group", f"skill group {to_group!r} is not defined", to_group)]
+            target = next((next(iter(group.ready[lvl].values())) for lvl in group.levels if group.ready[lvl]), None)
+            if target is None:
+                return [_refuse("consult", "agent_busy", "no agent of the group is ready", to_group)]
+        else:
+            target = self.agents.get(to_agent)
+            if target is None:
+                return [_refuse("consult", "unknown_agent", "no such agent", to_agent)]
+            if target.state is not _READY:
+                return [_refuse("consult", "agent_busy", "the agent is not ready", to_agent)]
+            group = call.group
+        if self.log is not None:
+            self.log.append(("consult", now, call_id, to_group, to_agent))
+        target_id = target.id
+        for ready in target.slots:
+            del ready[target_id]
+        target.consult = call
+        call.consultant = target
+        if self.auto_answer:
+            target.state = _TALKING
+            call.consult_state = "talking"
+        else:
+            target.state = _RINGING_A
+            call.consult_state = "ringing"
+        return [ConsultOffer(call.id, call.agent.id, target_id, group.id, now, self.auto_answer)]
+
+    def consult_answered(self, call_id: Hashable, now: float) -> list[Decision]:
+        """The consulted agent picked up the consult leg: the two agents talk, the customer is held."""
+        call = self.calls.get(call_id)
+        if call is None or call.consult_state != "ringing":
+            return [self._bad_consult("consult_answer", call_id, call, "no consult leg is ringing")]
+        if self.log is not None:
+            self.log.append(("consult_answer", now, call_id))
+        call.consult_state = "talking"
+        call.consultant.state = _TALKING
+        return []
+
+    def consult_conferenced(self, call_id: Hashable, now: float) -> list[Decision]:
+        """The agent joins the customer to the consult: a three-way call. The call stays the first
+        agent's until the consult is completed (the agent leaves) or cancelled (the other leaves)."""
+        call = self.calls.get(call_id)
+        if call is None or call.consult_state != "talking":
+            return [self._bad_consult("conference", call_id, call, "the consulted agent is not on the line")]
+        if self.log is not None:
+            self.log.append(("conference", now, call_id))
+        call.consult_state = "conference"
+        return []
+
+    def consult_completed(self, call_id: Hashable, now: float, wrap_up: bool = True) -> list[Decision]:
+        """Warm transfer: the call moves to the consulted agent, who talks to the customer now; the
+        first agent goes to wrap-up (or ready)."""
+        call = self.calls.get(call_id)
+        if call is None or call.consult_state not in ("talking", "conference"):
+            return [self._bad_consult("consult_complete", call_id, call, "the consulted agent is not on the line")]
+        if self.log is not None:
+            self.log.append(("consult_complete", now, call_id, wrap_up))
+        old = call.agent
+        new = call.consultant
+        new.consult = None
+        new.call = call
+        call.agent = new
+        call.consultant = None
+        call.consult_state = None
+        old.call = None
+        if wrap_up:
+            old.state = _WRAP_UP
+            return []
+        old.state = _TALKING
+        return self._move(old, _READY, now)
+
+    def consult_cancelled(self, call_id: Hashable, now: float, reason: str = "cancelled") -> list[Decision]:
+        """The consult ends without a transfer (the first agent goes back to the customer, or the
+        consulted agent declines, does not answer or leaves the conference): the consulted agent is
+        ready again."""
+        call = self.calls.get(call_id)
+        if call is None or call.consultant is None:
+            return [self._bad_consult("consult_cancel", call_id, call, "no consult is in progress")]
+        if self.log is not None:
+            self.log.append(("consult_cancel", now, call_id, reason))
+        return self._release_consultant(call, now)
+
+    def _release_consultant(self, call: Call, now: float) -> list[Decision]:
+        consultant = call.consultant
+        if consultant is None:
+            return []
+        consultant.consult = None
+        call.consultant = None
+        call.consult_state = None
+        consultant.state = _TALKING  # leaving a busy state for READY: _move puts the agent back in the queues
+        return self._move(consultant, _READY, now)
+
+    def _bad_consult(self, event: str, call_id: Hashable, call: Call | None, what: str) -> Refused:
+        if call is None:
+            return self._bad_call(event, call_id, call, what)
+        return _refuse(event, "bad_state", what, call_id)
 
     # ------------------------------------------------------------------ time
 
@@ -687,6 +810,7 @@ class Engine:
                     "state": a.state.value,
                     "reason": a.reason,
                     "call": a.call.id if a.call is not None else None,
+                    "consult": a.consult.id if a.consult is not None else None,
                     "skills": dict(a.skills),
                 }
                 for a in self.agents.values()
@@ -702,6 +826,8 @@ class Engine:
                     "queued_at": c.queued_at,
                     "overflowed": c.overflowed,
                     "callback_offered": c.callback_offered,
+                    "consultant": c.consultant.id if c.consultant is not None else None,
+                    "consult_state": c.consult_state,
                 }
                 for c in self.calls.values()
             },
@@ -719,9 +845,20 @@ class Engine:
         holders: dict[Hashable, Hashable] = {}
         for agent in self.agents.values():
             call = agent.call
+            consult = agent.consult
             busy = agent.state is _RINGING_A or agent.state is _TALKING
-            if busy != (call is not None):
+            if busy != (call is not None or consult is not None):
                 problems.append(f"agent {agent.id!r} is {agent.state.value} with call {call and call.id!r}")
+            if consult is not None:
+                if call is not None:
+                    problems.append(f"agent {agent.id!r} holds call {call.id!r} while consulted on {consult.id!r}")
+                if consult.consultant is not agent or consult.agent is agent:
+                    problems.append(f"agent {agent.id!r} is consulted on {consult.id!r}, which does not say so")
+                if self.calls.get(consult.id) is not consult or consult.state is not _CONNECTED:
+                    problems.append(f"agent {agent.id!r} is consulted on a call that is not connected")
+                ringing = consult.consult_state == "ringing"
+                if ringing != (agent.state is _RINGING_A):
+                    problems.append(f"agent {agent.id!r} is {agent.state.value} on a {consult.consult_state} consult")
             if call is not None:
                 if call.agent is not agent:
                     problems.append(f"agent {agent.id!r} holds call {call.id!r} assigned to someone else")
@@ -744,12 +881,16 @@ class Engine:
                     problems.append(f"queued call {call.id!r} is in no queue")
                 for group in call.targets:
                     live[group.id] += 1
-            elif call.state is _RINGING or call.state is _CONNECTED:
+            if (call.consultant is None) != (call.consult_state is None):
+                problems.append(f"call {call.id!r} has consultant {call.consultant} in state {call.consult_state}")
+            if call.consultant is not None and (call.state is not _CONNECTED or call.consultant.consult is not call):
+                problems.append(f"call {call.id!r} has a consult it cannot have")
+            if call.state is _RINGING or call.state is _CONNECTED:
                 if call.agent is None or call.agent.call is not call:
                     problems.append(f"{call.state.value} call {call.id!r} is not held by its agent")
                 if call.targets:
                     problems.append(f"{call.state.value} call {call.id!r} is still in a queue")
-            else:
+            elif call.state is not _QUEUED:
                 problems.append(f"finished call {call.id!r} is among the live calls")
             if call.id in self.finished:
                 problems.append(f"call {call.id!r} is live and finished")
@@ -793,6 +934,17 @@ class Engine:
             return self.call_transferred(call_id, now, to_group, to_agent, wrap_up)
         if kind == "callback":
             return self.callback_accepted(args[0], now)
+        if kind == "consult":
+            call_id, to_group, to_agent = args
+            return self.consult_started(call_id, now, to_group, to_agent)
+        if kind == "consult_answer":
+            return self.consult_answered(args[0], now)
+        if kind == "conference":
+            return self.consult_conferenced(args[0], now)
+        if kind == "consult_complete":
+            return self.consult_completed(args[0], now, args[1])
+        if kind == "consult_cancel":
+            return self.consult_cancelled(args[0], now, args[1])
         if kind == "group":
             group_id, overflow_to, overflow_after, callback_threshold, aht = args
             return self.define_group(
@@ -823,6 +975,11 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "callback": ("call",),
     "end": ("call", "wrap_up"),
     "transfer": ("call", "to_group", "to_agent", "wrap_up"),
+    "consult": ("call", "to_group", "to_agent"),
+    "consult_answer": ("call",),
+    "conference": ("call",),
+    "consult_complete": ("call", "wrap_up"),
+    "consult_cancel": ("call", "reason"),
     "tick": (),
 }
 

@@ -60,6 +60,21 @@ def _random_event(rng: random.Random, engine: Engine, now: float, counter: list[
         return ("call_not_answered", pick("ringing"), now, "no answer")
     if roll < 0.84:
         return ("callback_accepted", pick("queued"), now)
+    if 0.92 <= roll < 0.96:  # consults: offered, answered, conferenced, completed, cancelled
+        call = pick("connected")
+        consult = engine.calls[call].consult_state if call in engine.calls else None
+        if consult is None:
+            if rng.random() < 0.5:
+                return ("consult_started", call, now, rng.choice(GROUPS), None)
+            return ("consult_started", call, now, None, rng.choice(AGENTS))
+        step = rng.random()
+        if consult == "ringing" and step < 0.7:
+            return ("consult_answered", call, now)
+        if consult == "talking" and step < 0.3:
+            return ("consult_conferenced", call, now)
+        if step < 0.75:
+            return ("consult_completed", call, now, rng.random() < 0.5)
+        return ("consult_cancelled", call, now, "back to the customer")
     if roll < 0.92:
         call = pick("connected")
         if rng.random() < 0.5:

@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from kefu.routing.decisions import Assignment, CallbackOffer, Overflowed, Queued, Refused, decision_to_dict
+from kefu.routing.decisions import (
+    Assignment,
+    CallbackOffer,
+    ConsultOffer,
+    Overflowed,
+    Queued,
+    Refused,
+    decision_to_dict,
+)
 from kefu.routing.engine import Engine, event_to_dict, replay
 from kefu.routing.states import AGENT_TRANSITIONS, AgentState, CallState
 
@@ -277,6 +285,111 @@ def test_transfer_to_a_group_and_to_an_agent():
     (to_a,) = engine.call_transferred("c", 51, to_agent="a")
     assert (to_a.agent, to_a.via) == ("a", "transfer")
     assert engine.invariant_violations() == []
+
+
+def _consulting() -> Engine:
+    """Agent a talks to the customer on call c; b (billing 1) and b2 (billing 2) are ready."""
+    engine = centre()
+    ready(engine, "a", {"vip": 1})
+    ready(engine, "b", {"billing": 1}, 1)
+    ready(engine, "b2", {"billing": 2}, 2)
+    engine.call_offered("c", "vip", 3)
+    engine.call_answered("c", 4)
+    return engine
+
+
+def test_consult_a_group_offers_a_consult_leg_to_its_best_agent_not_a_customer_call():
+    engine = _consulting()
+    (offer,) = engine.consult_started("c", 10, to_group="billing")
+    assert isinstance(offer, ConsultOffer)
+    assert (offer.call, offer.from_agent, offer.agent, offer.group) == ("c", "a", "b2", "billing")
+    assert engine.agent_state_of("b2") is S.RINGING
+    assert engine.agents["b2"].call is None and engine.agents["b2"].consult is engine.calls["c"]
+    assert engine.calls["c"].agent.id == "a" and engine.call_state_of("c") is CallState.CONNECTED
+    # the consulted agent takes no customer call meanwhile, and cannot log out
+    (queued,) = engine.call_offered("c2", "billing", 11)
+    assert isinstance(queued, Assignment) and queued.agent == "b"  # b2 is consulted, b gets the call
+    assert engine.agent_state("b2", S.LOGGED_OUT, 12)[0].code == "illegal_transition"
+    assert engine.invariant_violations() == []
+
+
+def test_warm_transfer_moves_the_call_to_the_consulted_agent():
+    engine = _consulting()
+    engine.consult_started("c", 10, to_agent="b")
+    assert engine.consult_completed("c", 11)[0].code == "bad_state"  # b has not answered yet
+    assert engine.call_transferred("c", 11, to_group="billing")[0].code == "bad_state"
+    assert engine.consult_answered("c", 12) == []
+    assert engine.agent_state_of("b") is S.TALKING
+    assert engine.consult_completed("c", 20, wrap_up=True) == []
+    assert engine.calls["c"].agent.id == "b" and engine.agents["b"].call is engine.calls["c"]
+    assert engine.agent_state_of("a") is S.WRAP_UP and engine.agents["a"].call is None
+    assert engine.call_ended("c", 30, wrap_up=False) == []
+    assert engine.agent_state_of("b") is S.READY
+    assert engine.invariant_violations() == []
+
+
+def test_conference_then_the_first_agent_leaves_or_the_call_ends():
+    engine = _consulting()
+    engine.consult_started("c", 10, to_agent="b")
+    assert engine.consult_conferenced("c", 11)[0].code == "bad_state"  # not answered yet
+    engine.consult_answered("c", 12)
+    assert engine.consult_conferenced("c", 13) == []
+    assert engine.calls["c"].consult_state == "conference"
+    engine.call_ended("c", 40)  # the customer hangs up: both agents are free
+    assert engine.agent_state_of("a") is S.WRAP_UP and engine.agent_state_of("b") is S.READY
+    assert engine.invariant_violations() == []
+
+
+def test_cancel_a_consult_back_to_the_customer_frees_the_consulted_agent_for_the_queue():
+    engine = _consulting()
+    engine.consult_started("c", 10, to_agent="b")
+    engine.consult_answered("c", 11)
+    engine.call_offered("c2", "billing", 12)  # b2 takes it
+    engine.call_offered("c3", "billing", 13)  # waits
+    (taken,) = engine.consult_cancelled("c", 20, "back to the customer")
+    assert (taken.call, taken.agent, taken.via) == ("c3", "b", "queue")
+    assert engine.calls["c"].agent.id == "a" and engine.calls["c"].consultant is None
+    assert engine.invariant_violations() == []
+
+
+def test_bad_consults_are_refused_with_a_reason_and_change_nothing():
+    engine = _consulting()
+    engine.agent_state("b", S.BREAK, 5)
+    before = engine.snapshot()
+    codes = [
+        engine.consult_started("c", 6, to_agent="b")[0].code,  # on a break
+        engine.consult_started("c", 6, to_agent="nobody")[0].code,
+        engine.consult_started("c", 6, to_group="nowhere")[0].code,
+        engine.consult_started("c", 6)[0].code,
+        engine.consult_started("unknown", 6, to_agent="b2")[0].code,
+        engine.consult_answered("c", 6)[0].code,
+        engine.consult_cancelled("c", 6)[0].code,
+    ]
+    assert codes == [
+        "agent_busy",
+        "unknown_agent",
+        "unknown_group",
+        "bad_value",
+        "unknown_call",
+        "bad_state",
+        "bad_state",
+    ]
+    assert engine.snapshot() == before
+    engine.agent_state("b2", S.BREAK, 6)
+    before = engine.snapshot()
+    assert engine.consult_started("c", 7, to_group="billing")[0].code == "agent_busy"
+    assert engine.snapshot() == before
+
+
+def test_a_consult_replays_from_the_log():
+    engine = _consulting()
+    engine.consult_started("c", 10, to_group="billing")
+    engine.consult_answered("c", 11)
+    engine.consult_conferenced("c", 12)
+    snapshot = engine.snapshot()
+    assert replay(json.loads(json.dumps([event_to_dict(e) for e in engine.log]))).snapshot() == snapshot
+    engine.consult_completed("c", 13, wrap_up=False)
+    assert replay(engine.log).snapshot() == engine.snapshot()
 
 
 def test_a_stale_queue_entry_never_brings_back_a_transferred_call():

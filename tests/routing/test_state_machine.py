@@ -6,7 +6,9 @@ one of queued / ringing / connected / ended / abandoned / called back; no ready 
 call of one of its groups waits; calls are taken in priority order (tier weight + waiting time);
 an offered call goes to the best-skilled, longest-ready agent (or to a ready customer manager);
 refusals match the table of legal agent state changes; and replaying the event log (also through
-JSON) rebuilds the same state.
+JSON) rebuilds the same state. Consults (warm transfer, conference): a consulted agent is offered a
+consult leg, which is not a customer call - the agent holds no call meanwhile, is consulted on one
+call at most, is never the call's own agent, and a completed consult moves the call to it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from kefu.routing.decisions import Assignment, CallbackOffer, Overflowed, Queued, Refused
+from kefu.routing.decisions import Assignment, CallbackOffer, ConsultOffer, Overflowed, Queued, Refused
 from kefu.routing.engine import Engine, event_to_dict, replay
 from kefu.routing.states import AGENT_TRANSITIONS, AgentState, CallState
 
@@ -40,6 +42,7 @@ class RoutingMachine(RuleBasedStateMachine):
         self.step = 0
         self.calls: dict[int, dict] = {}  # model: status, tier, key, targets, home, agent
         self.holding: dict[str, int] = {}  # agent -> call, from the decisions
+        self.consulted: dict[str, int] = {}  # agent -> call it is consulted on (a consult leg)
         self.skills: dict[str, dict[str, int]] = {}
         self.ready_since: dict[str, int] = {}
         self.next_call = 0
@@ -79,9 +82,24 @@ class RoutingMachine(RuleBasedStateMachine):
                 assert model["status"] == "queued"
                 assert not model["callback_offered"], "a callback is offered once"
                 model["callback_offered"] = True
+            elif isinstance(d, ConsultOffer):
+                model = self.calls[d.call]
+                assert model["status"] == "connected" and model["consultant"] is None
+                assert d.from_agent == model["agent"] != d.agent
+                assert d.agent not in self.holding, f"agent {d.agent} holds a call and is consulted"
+                assert d.agent not in self.consulted, f"agent {d.agent} would be consulted twice"
+                assert d.agent in ready_before
+                if d.group != model["home"] or model.get("consult_to_group"):
+                    candidates = [a for a in ready_before if d.group in self.skills[a]]
+                    best = max(candidates, key=lambda a: (self.skills[a][d.group], -self.ready_since[a]))
+                    assert d.agent == best, f"{d.agent} consulted, {best} is better skilled or ready longer"
+                self.consulted[d.agent] = d.call
+                model["consultant"] = d.agent
+                model["consult_state"] = "ringing"
             elif isinstance(d, Assignment):
                 model = self.calls[d.call]
                 assert d.agent not in self.holding, f"agent {d.agent} would hold two calls"
+                assert d.agent not in self.consulted, f"agent {d.agent} is on a consult leg"
                 assert model["agent"] is None, f"call {d.call} would have two agents"
                 assert model["status"] in ("queued", "offered", "ringing", "connected"), model
                 if d.via in ("offer", "overflow", "requeue"):
@@ -199,6 +217,8 @@ class RoutingMachine(RuleBasedStateMachine):
             "manager": manager,
             "callback_offered": False,
             "extra": set(),
+            "consultant": None,
+            "consult_state": None,
         }
         decisions = self.send("offer", self.engine.call_offered, call, group, self.now, tier, manager)
         if manager_ready and tier != "ordinary":
@@ -238,6 +258,9 @@ class RoutingMachine(RuleBasedStateMachine):
         del self.holding[model["agent"]]
         model["status"] = "ended"
         model["agent"] = None
+        if model["consultant"] is not None:  # the consulted agent is released with the call
+            del self.consulted[model["consultant"]]
+            model.update(consultant=None, consult_state=None)
         self.send("end", self.engine.call_ended, call, self.now, wrap_up)
 
     @precondition(lambda self: self.live("queued") or self.live("ringing"))
@@ -264,6 +287,10 @@ class RoutingMachine(RuleBasedStateMachine):
     def transfer(self, index: int, group: str, agent: str, to_agent: bool) -> None:
         call = self.pick("connected", index)
         model = self.calls[call]
+        if model["consultant"] is not None:
+            refused = self.engine.call_transferred(call, self.now, to_group=group)
+            assert refused[0].code == "bad_state"
+            return
         if to_agent and agent not in self.ready_now():
             refused = self.engine.call_transferred(call, self.now, to_agent=agent)
             assert refused[0].code in ("agent_busy", "unknown_agent")
@@ -285,6 +312,130 @@ class RoutingMachine(RuleBasedStateMachine):
                 becomes_ready=old,
             )
         assert model["status"] in ("queued", "ringing")
+
+    def consulting(self, *states: str) -> list[int]:
+        return sorted(c for c, m in self.calls.items() if m["status"] == "connected" and m["consult_state"] in states)
+
+    @precondition(lambda self: self.live("connected") or self.live("ringing"))
+    @rule(index=st.integers(0, 50), pick=st.integers(0, 50), to_agent=st.booleans(), refused=st.booleans())
+    def consult(self, index: int, pick: int, to_agent: bool, refused: bool) -> None:
+        """Consult a ready agent or a group with a ready agent; or (``refused``) someone who cannot be."""
+        if not self.live("connected"):  # answer a ringing call first, so that consults happen often
+            self.answer(index)
+            self.after_every_step()
+        call = self.pick("connected", index)
+        model = self.calls[call]
+        ready = sorted(self.ready_now())
+        idle = [
+            a
+            for a in AGENTS
+            if a in self.engine.agents and AgentState.READY in AGENT_TRANSITIONS[self.engine.agent_state_of(a)]
+        ]
+        if not ready and not refused and idle:  # make someone ready, so that consults happen often
+            self.change_state(idle[pick % len(idle)], AgentState.READY)
+            self.after_every_step()
+            if self.calls[call]["status"] != "connected":
+                return
+            ready = sorted(self.ready_now())
+        if model["consultant"] is not None:
+            decisions = self.engine.consult_started(call, self.now, to_agent=AGENTS[pick % len(AGENTS)])
+            assert decisions[0].code == "bad_state"
+            return
+        if refused or not ready:
+            busy = [a for a in AGENTS if a not in ready]
+            idle_groups = [g for g in GROUPS if not any(g in self.skills[a] for a in ready)]
+            if to_agent and busy:
+                decisions = self.engine.consult_started(call, self.now, to_agent=busy[pick % len(busy)])
+                assert decisions[0].code in ("agent_busy", "unknown_agent")
+            elif idle_groups:
+                decisions = self.engine.consult_started(call, self.now, to_group=idle_groups[pick % len(idle_groups)])
+                assert decisions[0].code == "agent_busy"
+            return
+        agent = ready[pick % len(ready)]
+        model["consult_to_group"] = not to_agent
+        if to_agent:
+            decisions = self.send("consult", self.engine.consult_started, call, self.now, to_agent=agent)
+        else:
+            group = sorted(self.skills[agent])[pick % len(self.skills[agent])]
+            decisions = self.send("consult", self.engine.consult_started, call, self.now, to_group=group)
+        assert len(decisions) == 1 and isinstance(decisions[0], ConsultOffer)
+        assert not to_agent or decisions[0].agent == agent
+        event("consult offered")
+        assert not to_agent or decisions[0].agent == agent
+
+    @precondition(lambda self: self.consulting("ringing"))
+    @rule(index=st.integers(0, 50))
+    def answer_consult(self, index: int) -> None:
+        calls = self.consulting("ringing")
+        call = calls[index % len(calls)]
+        self.send("consult_answer", self.engine.consult_answered, call, self.now)
+        self.calls[call]["consult_state"] = "talking"
+
+    @precondition(lambda self: self.consulting("talking"))
+    @rule(index=st.integers(0, 50))
+    def conference(self, index: int) -> None:
+        calls = self.consulting("talking")
+        call = calls[index % len(calls)]
+        self.send("conference", self.engine.consult_conferenced, call, self.now)
+        self.calls[call]["consult_state"] = "conference"
+        event("conference")
+
+    @precondition(lambda self: self.consulting("talking", "conference"))
+    @rule(index=st.integers(0, 50), wrap_up=st.booleans())
+    def complete_consult(self, index: int, wrap_up: bool) -> None:
+        calls = self.consulting("talking", "conference")
+        call = calls[index % len(calls)]
+        model = self.calls[call]
+        old, new = model["agent"], model["consultant"]
+        del self.holding[old]
+        del self.consulted[new]
+        self.holding[new] = call
+        model.update(agent=new, consultant=None, consult_state=None)
+        self.send(
+            "consult_complete",
+            self.engine.consult_completed,
+            call,
+            self.now,
+            wrap_up,
+            becomes_ready=None if wrap_up else old,
+        )
+        assert self.engine.calls[call].agent.id == new
+        event("consult completed")
+        assert self.engine.agent_state_of(new) is AgentState.TALKING
+
+    @precondition(lambda self: self.consulting("ringing", "talking", "conference"))
+    @rule(index=st.integers(0, 50))
+    def cancel_consult(self, index: int) -> None:
+        calls = self.consulting("ringing", "talking", "conference")
+        call = calls[index % len(calls)]
+        model = self.calls[call]
+        consultant = model["consultant"]
+        del self.consulted[consultant]
+        model.update(consultant=None, consult_state=None)
+        self.send("consult_cancel", self.engine.consult_cancelled, call, self.now, "back to the customer")
+        assert self.engine.calls[call].agent.id == model["agent"]
+
+    @rule(
+        index=st.integers(0, 50), kind=st.sampled_from(["consult_answer", "conference", "consult_complete", "cancel"])
+    )
+    def consult_event_in_the_wrong_state(self, index: int, kind: str) -> None:
+        wrong = {
+            "consult_answer": ("talking", "conference", None),
+            "conference": ("ringing", "conference", None),
+            "consult_complete": ("ringing", None),
+            "cancel": (None,),
+        }[kind]
+        calls = [c for c, m in self.calls.items() if m["status"] == "connected" and m["consult_state"] in wrong]
+        call = calls[index % len(calls)] if calls else 10_000 + index
+        method = {
+            "consult_answer": self.engine.consult_answered,
+            "conference": self.engine.consult_conferenced,
+            "consult_complete": self.engine.consult_completed,
+            "cancel": self.engine.consult_cancelled,
+        }[kind]
+        decisions = method(call, self.now)
+        assert len(decisions) == 1 and isinstance(decisions[0], Refused)
+        assert decisions[0].code in ("bad_state", "unknown_call")
 
     @rule(index=st.integers(0, 50), kind=st.sampled_from(["answer", "end", "abandon", "callback"]))
     def event_for_a_call_in_the_wrong_state(self, index: int, kind: str) -> None:
@@ -330,6 +481,18 @@ class RoutingMachine(RuleBasedStateMachine):
             assert engine.calls[call].agent.id == agent
         assert len(set(self.holding.values())) == len(self.holding)
         assert sum(1 for m in self.calls.values() if m["status"] in ("ringing", "connected")) == len(self.holding)
+        # a consult leg is not a customer call: the consulted agent holds none, and is not the call's agent
+        for agent, call in self.consulted.items():
+            engine_agent = engine.agents[agent]
+            assert engine_agent.call is None and agent not in self.holding
+            assert engine_agent.consult is engine.calls[call]
+            assert engine.calls[call].consultant is engine_agent
+            assert engine.calls[call].agent.id != agent
+            assert engine.calls[call].consult_state == self.calls[call]["consult_state"]
+        assert len(set(self.consulted.values())) == len(self.consulted)
+        for call, model in self.calls.items():
+            if model["status"] == "connected" and model["consultant"] is None:
+                assert engine.calls[call].consultant is None
         # nobody idles while a call of their group waits
         for group in GROUPS:
             if engine.queue(group):
