@@ -145,7 +145,7 @@ def start_renewal(agreement: VpmnAgreement, now=None) -> VpmnRenewal | None:
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            VpmnAgreement.objects.select_for_update()
+            VpmnAgreement.objects.select_for_update(of=("self",))
             .select_related("network__group__region", "network__group__customer_manager", "discount_plan")
             .get(pk=agreement.pk)
         )
@@ -212,6 +212,8 @@ def start_due_renewals(now=None) -> int:
                 started += 1
         except DomainError as exc:  # one group's problem must not stop the others
             logger.warning("VPMN renewal of %s not started: %s", agreement, exc.message)
+        except Exception:
+            logger.exception("VPMN renewal of %s failed", agreement)
     return started
 
 
@@ -301,7 +303,8 @@ def complete(order, renewal: VpmnRenewal) -> VpmnAgreement:
     """Signed and archived: the following agreement, on the plan of the new offer; the old one renewed."""
     from django.contrib.auth import get_user_model
 
-    old = VpmnAgreement.objects.select_for_update().select_related("network__group").get(pk=renewal.agreement_id)
+    locked = VpmnAgreement.objects.select_for_update(of=("self",)).select_related("network__group")
+    old = locked.get(pk=renewal.agreement_id)
     plan, months = _plan_and_term(order, old)
     actor_id = order.step_handlers.get("members") or order.handler_id or order.created_by_id
     actor = get_user_model().objects.get(pk=actor_id)
@@ -385,9 +388,9 @@ def merge_group(user, source_code: str, target_code: str, reason: str = "") -> G
     target = _scoped_group(user, target_code, "into")
     if source.pk == target.pk:
         raise DomainError(ErrorCode.INVALID, _("Choose another group to merge into."), field="into")
-    source, target = (
-        GroupCustomer.objects.select_for_update().select_related("region").get(pk=pk) for pk in (source.pk, target.pk)
-    )
+    locked = GroupCustomer.objects.select_for_update(of=("self",)).select_related("region")
+    rows = {g.pk: g for g in locked.filter(pk__in=(source.pk, target.pk)).order_by("pk")}
+    source, target = rows[source.pk], rows[target.pk]
     if source.status != GroupStatus.ACTIVE:
         raise DomainError(ErrorCode.CONFLICT, _("The group is not active."), field="group")
     if target.status != GroupStatus.ACTIVE:

@@ -339,7 +339,7 @@ def _changes(clean: dict) -> dict:
 
 def _lock_application(user, number: str, version) -> VpmnApplication:
     visible = get_application(user, number)
-    application = VpmnApplication.objects.select_for_update().select_related("group").get(pk=visible.pk)
+    application = VpmnApplication.objects.select_for_update(of=("self",)).select_related("group").get(pk=visible.pk)
     stale = _stale(application, version)
     if stale:
         raise stale
@@ -584,7 +584,8 @@ def get_agreement(user, number: str) -> VpmnAgreement:
 def terminate_agreement(user, number: str, *, reason: str) -> VpmnAgreement:
     require(user, MANAGE)
     visible = get_agreement(user, number)
-    agreement = VpmnAgreement.objects.select_for_update().select_related("network__group").get(pk=visible.pk)
+    locked = VpmnAgreement.objects.select_for_update(of=("self",)).select_related("network__group")
+    agreement = locked.get(pk=visible.pk)
     reason = (reason or "").strip()
     if not reason:
         raise _invalid(_("Give the reason for the termination."), "reason")
@@ -613,7 +614,7 @@ def terminate_agreement(user, number: str, *, reason: str) -> VpmnAgreement:
 def _lock_network(user, group: GroupCustomer) -> VpmnNetwork:
     require(user, MANAGE)
     network = network_of(user, group)
-    network = VpmnNetwork.objects.select_for_update().select_related("group").get(pk=network.pk)
+    network = VpmnNetwork.objects.select_for_update(of=("self",)).select_related("group").get(pk=network.pk)
     if not network.active:
         raise _conflict(_("This VPMN is closed."), "group")
     return network
@@ -723,7 +724,7 @@ def add_member(user, group: GroupCustomer, *, msisdn: str, short_number=None, ef
 
 def _open_member(network: VpmnNetwork, member_id) -> VpmnMember:
     member = (
-        VpmnMember.objects.select_for_update()
+        VpmnMember.objects.select_for_update(of=("self",))
         .filter(network=network, pk=member_id, effective_to__isnull=True)
         .select_related("subscriber")
         .first()
