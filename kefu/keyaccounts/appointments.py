@@ -46,6 +46,18 @@ def create_slot(
     return slot
 
 
+@transaction.atomic
+def withdraw_slot(actor, slot: AppointmentSlot) -> None:
+    """Take back a slot nobody has booked (one with bookings, even cancelled ones, stays: its appointments
+    point at it; cancel or move them and the slot stays as their record)."""
+    require(actor, BOOK)
+    slot = AppointmentSlot.objects.select_for_update().get(pk=slot.pk)
+    if Appointment.objects.filter(slot=slot).exists():
+        raise DomainError(ErrorCode.CONFLICT, _("This slot has bookings: it stays as their record."), field="slot")
+    record_change(actor, slot, "withdraw", {"starts_at": slot.starts_at.isoformat(), "capacity": slot.capacity})
+    slot.delete()
+
+
 def _take(slot_id: int, now) -> AppointmentSlot:
     slot = AppointmentSlot.objects.select_for_update().filter(pk=slot_id).first()
     if slot is None:

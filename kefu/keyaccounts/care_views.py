@@ -136,9 +136,32 @@ def slot_page(request, slot_id: int):
     slot = get_object_or_404(
         AppointmentSlot.objects.restrict(request.user).select_related("region", "manager"), pk=slot_id
     )
+    return _render_slot(request, slot)
+
+
+def _render_slot(request, slot: AppointmentSlot, error: DomainError | None = None, status: int = 200):
     masker = Masker(request.user)
     rows = [_appointment_row(a, masker) for a in _appointments(request.user).filter(slot=slot).order_by("id")]
-    return render(request, "keyaccounts/slot.html", {"slot": slot, "rows": rows})
+    # bookings of customers outside the caller's scope are not listed but still keep the slot
+    may_withdraw = request.user.has_perm(BOOK) and not slot.appointments.exists()
+    context = {"slot": slot, "rows": rows, "may_withdraw": may_withdraw, "error": error}
+    return render(request, "keyaccounts/slot.html", context, status=status)
+
+
+@login_required
+@permission_required(BOOK, raise_exception=True)
+@require_POST
+def slot_withdraw(request, slot_id: int):
+    """Take back a slot nobody booked."""
+    slot = get_object_or_404(
+        AppointmentSlot.objects.restrict(request.user).select_related("region", "manager"), pk=slot_id
+    )
+    try:
+        appointments.withdraw_slot(request.user, slot)
+    except DomainError as exc:
+        return _render_slot(request, slot, exc, exc.status)
+    messages.success(request, _("Slot withdrawn."))
+    return redirect("keyaccounts:slots")
 
 
 def _render_appointment(request, appointment: Appointment, reschedule=None, cancel=None, status: int = 200):

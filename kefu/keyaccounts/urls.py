@@ -24,6 +24,7 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/<slug:action>/", care_views.appointment_action, name="appointment_act"),
     path("slots/", care_views.slot_list, name="slots"),
     path("slots/<int:slot_id>/", care_views.slot_page, name="slot"),
+    path("slots/<int:slot_id>/withdraw/", care_views.slot_withdraw, name="slot_withdraw"),
     # customer managers
     path("manager/plans/", care_views.plan_list, name="plans"),
     path("manager/plans/<int:plan_id>/", care_views.plan_page, name="plan"),

@@ -169,6 +169,20 @@ def test_appointments_and_slots_out_of_scope_are_404(agent_baoji, agent_xian, sl
     assert appointment.status == "booked" and Appointment.objects.count() == 1
 
 
+def test_a_slot_nobody_booked_is_withdrawn_a_booked_one_stays(agent_xian, agent_baoji, slots, make_subscriber):
+    one, two = slots
+    appointments.book(agent_xian, make_subscriber(), one.pk)
+    client = _client(agent_xian)
+    assert 'id="withdraw-form"' in client.get(f"{K}/slots/{two.pk}/").content.decode()
+    assert 'id="withdraw-form"' not in client.get(f"{K}/slots/{one.pk}/").content.decode()
+    assert _client(agent_baoji).post(f"{K}/slots/{two.pk}/withdraw/").status_code == 404
+    refused = client.post(f"{K}/slots/{one.pk}/withdraw/")
+    assert refused.status_code == 409 and 'data-error-for="slot"' in refused.content.decode()
+    assert client.post(f"{K}/slots/{two.pk}/withdraw/").status_code == 302
+    assert list(AppointmentSlot.objects.values_list("pk", flat=True)) == [one.pk]
+    assert AuditEvent.objects.filter(action="withdraw", object_id=str(two.pk)).exists()
+
+
 def test_the_administrator_sees_bookings_unmasked(admin_user, slots, make_subscriber):
     one, _two = slots
     customer = make_subscriber()
