@@ -176,7 +176,7 @@ def test_promotion_and_product_pages(client, october, make_group, leader_xian, m
     page = client.get("/groups/care/promotion/", {"month": "2026-10"})
     html = page.content.decode()
     assert page.status_code == 200 and 'data-city="xian" data-product="group-sms"' in html
-    assert "below target" in html and 'data-city="baoji"' not in html
+    assert 'class="tag bad"' in html and 'data-city="baoji"' not in html
     refused = client.post(
         "/groups/care/promotion/?month=2026-10",
         {"product": "wlan", "region": "xian", "month": "2026-1", "target_subscriptions": "3"},
@@ -197,7 +197,7 @@ def test_promotion_and_product_pages(client, october, make_group, leader_xian, m
     ok = client.post(url, {"action": "subscribe", "product": "wlan", "started_on": "2026-11-01", "quantity": "2"})
     assert ok.status_code == 302
     dup = client.post(url, {"action": "subscribe", "product": "wlan", "started_on": "2026-11-02", "quantity": "1"})
-    assert dup.status_code == 409 and "already has an open subscription" in dup.content.decode()
+    assert dup.status_code == 409 and 'data-error-for="product"' in dup.content.decode()
     assert GroupSubscription.objects.filter(group=group).count() == 1
     client.login(username=manager_baoji.username, password=PASSWORD)
     assert client.get(url).status_code == 404
