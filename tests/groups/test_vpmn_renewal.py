@@ -200,3 +200,26 @@ def test_merge_refusals_change_nothing(due_group, make_group, manager_xian, mana
     assert hidden.value.status == 404
     assert set(GroupMember.objects.values_list("group_id", flat=True)) == {big.pk, small.pk, finance.pk}
     assert all(g.status == GroupStatus.ACTIVE for g in (big, small, finance))
+
+
+def test_the_renewal_order_page_takes_the_offer(client, due_group, manager_xian):
+    from tests.conftest import PASSWORD
+
+    group = due_group(grade="B")
+    renewal.start_due_renewals()
+    _move(manager_xian, group, "next")
+    _move(manager_xian, group, "next")
+    order = _order(group)
+    assert client.login(username=manager_xian.username, password=PASSWORD)
+    page = client.get(f"/workorders/{order.number}/")
+    assert page.status_code == 200 and 'name="f_plan"' in page.content.decode()
+    bad = client.post(
+        f"/workorders/{order.number}/act/transition/",
+        {"version": order.version, "transition": "submit", "f_plan": "nope"},
+    )
+    assert bad.status_code == 422 and _order(group).step == "offer"
+    good = client.post(
+        f"/workorders/{order.number}/act/transition/",
+        {"version": order.version, "transition": "submit", "f_plan": "vpmn-plus"},
+    )
+    assert good.status_code == 302 and _order(group).step == "approval"
