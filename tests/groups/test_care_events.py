@@ -119,3 +119,22 @@ def test_the_care_panel_for_the_group_page(rf, make_group, manager_xian):
     html = render_to_string("groups/care_panel.html", {"care": care_views.panel(manager_xian, group)}, request)
     assert 'id="group-care"' in html and "礼堂" in html
     assert f"/groups/care/g/{group.code}/log/" in html and f"/groups/care/g/{group.code}/survey/" in html
+
+
+def test_care_demo_data_fills_the_dashboard_and_the_report(make_group, manager_xian, admin_user):
+    from kefu.groups import care_demo, products, standards
+    from kefu.groups.models import GroupSurvey, ServiceContact
+
+    for grade in "ABC":
+        make_group(grade=grade, manager=manager_xian)
+    today = timezone.localdate()
+    first = care_demo.seed(today, seed=3)
+    assert first["contacts"] > 0 and first["promotion_plans"] > 0
+    again = care_demo.seed(today, seed=3)  # replaces, does not add up
+    assert ServiceContact.objects.count() == again["contacts"] == first["contacts"]
+    assert GroupSurvey.objects.filter(surveyed_on__gt=today).count() == 0
+    assert ServiceContact.objects.filter(at__gt=timezone.now()).count() == 0
+    report = standards.measure(admin_user, f"{today:%Y-%m}")
+    assert any(r["key"] == "xian" for r in report["by_city"])
+    rows = products.promotion_report(admin_user, today.replace(day=1))["rows"]
+    assert any(r["target"] for r in rows)
