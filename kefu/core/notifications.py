@@ -23,6 +23,7 @@ KIND_LABELS = {
     "supervise": _("Supervision"),
     "reassign": _("Assigned to you"),
     "tier_change": _("Tier change"),
+    "key_group": _("Key group (集团大客户)"),
 }
 
 

@@ -124,3 +124,23 @@ def test_export_xlsx_masked(logged_in, make_group):
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][0] == "msisdn" and len(rows) == 4
     assert all("****" in row[0] for row in rows[1:])
+
+
+def test_admin_lists_groups_read_only(client, admin_user, make_group):
+    group = make_group("xian")
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    for name in ("groupcustomer", "groupmonth", "serviceplanitem", "vpmndiscountplan", "groupproduct"):
+        assert client.get(f"/admin/groups/{name}/").status_code == 200, name
+    assert group.code in client.get("/admin/groups/groupcustomer/").content.decode()
+    assert client.get("/admin/groups/groupcustomer/add/").status_code == 403
+
+
+def test_key_group_notification_is_labelled():
+    from django.utils import translation
+
+    from kefu.core.notifications import kind_label
+
+    with translation.override("en"):
+        assert kind_label("key_group") == "Key group (集团大客户)"
