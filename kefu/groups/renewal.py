@@ -345,6 +345,8 @@ def _renewal_category_id():
 
 def order_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
     """Every saved renewal order: check the offer, pass skipped steps, complete at "signed and archived"."""
+    from kefu.workorders.models import Status
+
     if created or raw or getattr(instance, "_vpmn_following", False):
         return
     if instance.category_id is None or instance.category_id != _renewal_category_id():
@@ -354,9 +356,27 @@ def order_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
     )
     if renewal is None:
         return
+    if instance.status == Status.WITHDRAWN:
+        _withdrawn(renewal)
+        return
     if (instance.data or {}).get("plan") or (instance.data or {}).get("term_months"):
         _plan_and_term(instance, renewal.agreement)  # refuses a bad offer with the transition that gives it
     _pass_skipped(instance, renewal)
+
+
+def _withdrawn(renewal: VpmnRenewal) -> None:
+    """A withdrawn renewal order puts its agreement back in force (it is not started again)."""
+    agreement = renewal.agreement
+    if agreement.status == AgreementStatus.RENEWING:
+        agreement.status = AgreementStatus.ACTIVE
+        agreement.save(update_fields=["status"])
+        record_change(
+            None,
+            agreement,
+            "renewal_withdrawn",
+            {"work_order": renewal.work_order_id, "status": [AgreementStatus.RENEWING, AgreementStatus.ACTIVE]},
+            region_id=agreement.network.group.region_id,
+        )
 
 
 def connect() -> None:

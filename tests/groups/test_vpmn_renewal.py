@@ -223,3 +223,12 @@ def test_the_renewal_order_page_takes_the_offer(client, due_group, manager_xian)
         {"version": order.version, "transition": "submit", "f_plan": "vpmn-plus"},
     )
     assert good.status_code == 302 and _order(group).step == "approval"
+
+
+def test_a_withdrawn_renewal_puts_the_agreement_back_in_force(due_group, leader_xian):
+    group = due_group(grade="B")
+    renewal.start_due_renewals()
+    order = _order(group)
+    orders.withdraw(leader_xian, order.number, version=order.version, reason="集团暂缓续签")
+    assert VpmnAgreement.objects.get(number=f"VX-{group.code}").status == AgreementStatus.ACTIVE
+    assert renewal.start_due_renewals() == 0
