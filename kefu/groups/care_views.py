@@ -71,7 +71,7 @@ def _region_choices(user) -> list[tuple[str, str]]:
 
 
 def _product_choices(blank: bool = False) -> list[tuple[str, str]]:
-    choices = [(p.code, f"{p.name} ({p.get_kind_display()})") for p in products.catalogue()]
+    choices = [(p.code, p.name) for p in products.catalogue()]
     return [("", "—"), *choices] if blank else choices
 
 
@@ -553,6 +553,7 @@ def event_page(request, event_id: int):
 
 urlpatterns = [
     path("care/service-plan/", service_plan, name="care_plan"),
+    path("care/", standards_page, name="care"),
     path("care/standards/", standards_page, name="care_standards"),
     path("care/catalogue/", catalogue, name="care_catalogue"),
     path("care/promotion/", promotion, name="care_promotion"),
