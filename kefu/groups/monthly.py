@@ -127,7 +127,7 @@ def recompute(month: dt.date, actor=None) -> MonthResult:
     figures = _member_figures(start, end)
     spend = _spend(start, end)
     groups = list(
-        GroupCustomer.objects.select_for_update()
+        GroupCustomer.objects.select_for_update(of=("self",))
         .filter(Q(created_at__date__lte=end) | Q(pk__in=figures.keys()))
         .select_related("customer_manager")
         .order_by("code")

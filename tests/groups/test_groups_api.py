@@ -177,7 +177,7 @@ def test_import_preview_and_confirm_over_the_api(client, xian, make_group, make_
     body = preview.json()
     assert body["good_rows"] == 2 and body["rows"] == 10
     assert [b["line"] for b in body["bad_rows"]] == [4, 5, 6, 7, 8, 9, 10, 11]
-    assert "line 2" in body["bad_rows"][0]["reason"]
+    assert "2" in body["bad_rows"][0]["reason"]  # "duplicate of line 2", in the caller's language
     assert all("****" in b["msisdn"] for b in body["bad_rows"][:-1])
     assert GroupMember.objects.filter(group=group).count() == 1  # nothing applied before the confirmation
     wrong = _upload(client, xian.token, f"{path}/confirm", content + b"13700000000,,,\n", token=body["token"])
