@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -74,22 +75,26 @@ def _add_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(field, exc.message)
 
 
+def _page_error(exc: DomainError) -> Exception:
+    if exc.code == ErrorCode.NOT_FOUND:
+        return Http404(exc.message)
+    if exc.code == ErrorCode.FORBIDDEN:
+        return PermissionDenied(exc.message)
+    return exc
+
+
 def _group_or_404(user, code: str):
     try:
         return vpmn.get_group(user, code)
     except DomainError as exc:
-        if exc.code == ErrorCode.NOT_FOUND:
-            raise Http404(exc.message) from None
-        raise
+        raise _page_error(exc) from None
 
 
 def _application_or_404(user, number: str) -> VpmnApplication:
     try:
         return vpmn.get_application(user, number)
     except DomainError as exc:
-        if exc.code == ErrorCode.NOT_FOUND:
-            raise Http404(exc.message) from None
-        raise
+        raise _page_error(exc) from None
 
 
 def _network_or_none(user, group) -> VpmnNetwork | None:

@@ -139,3 +139,12 @@ def test_a_baoji_manager_gets_404(client, group, manager_xian, manager_baoji, ma
         assert client.get(f"/groups/vpmn/g/{group.code}/").status_code == 404
         assert application.number not in client.get("/groups/vpmn/applications/").content.decode()
     assert VpmnApplication.objects.get().status == ApplicationStatus.SUBMITTED
+
+
+def test_a_role_without_group_rights_is_refused_not_crashed(client, group, manager_xian, make_staff):
+    application = vpmn.create_application(manager_xian, group, FORM)
+    inspector = make_staff("inspector.xian", "inspector", "xian")
+    _login(client, inspector)
+    assert client.post(f"/groups/vpmn/applications/{application.number}/submit/", {}).status_code == 403
+    assert client.get(f"/groups/vpmn/g/{group.code}/").status_code == 403
+    assert VpmnApplication.objects.get().status == ApplicationStatus.DRAFT
