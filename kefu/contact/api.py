@@ -108,7 +108,8 @@ def desktop_state(request, body: StateRequest):
     response={200: EventResult, 202: EventResult, 403: Problem, 404: Problem, 409: Problem, 422: Problem},
 )
 def desktop_call(request, call: str, body: CallRequest):
-    """answer, end, transfer (to_group or to_agent) the call at the agent's desk."""
+    """answer, end, transfer (to_group or to_agent) the call at the agent's desk; consult (to_group or to_agent),
+    consult_answer (the consulted agent), conference, consult_complete (warm transfer), consult_cancel."""
     _require(request, "contact.use_desktop")
     result = services.call_action(request.user, call, body.action, to_group=body.to_group, to_agent=body.to_agent)
     return Status(202 if result["accepted"] is None else 200, result)

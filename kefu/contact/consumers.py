@@ -74,6 +74,9 @@ class DesktopConsumer(_Consumer):
         message = dict(event["message"])
         if message["type"] == "call.assigned" and message.get("agent") == self.agent["code"]:
             message["html"] = await database_sync_to_async(_render_pop)(self.user, message, self.language)
+        elif message["type"] == "call.consult_offered" and message.get("consultant") == self.agent["code"]:
+            # the consulted agent sees the customer too, before taking the call over
+            message["html"] = await database_sync_to_async(_render_pop)(self.user, message, self.language)
         elif message["type"] == "event.refused":
             with translation.override(self.language):
                 from kefu.contact.events import refusal_message

@@ -16,12 +16,20 @@ Events in (`type`):
     call.callback_accepted {call}                                the caller took the callback offer
     call.transferred   {call, to_group | to_agent, wrap_up?}     blind transfer
     call.ended         {call, wrap_up?, recording?}              an answered call ended
+    call.consult       {call, to_group | to_agent}               consult a ready agent (or a group's best) while
+                                                                 the customer is held: a consult leg is offered
+    call.consult_answered  {call}                                the consulted agent picked up the consult leg
+    call.conferenced   {call}                                    the customer joins the consult (three-way)
+    call.consult_completed {call, wrap_up?}                      warm transfer: the call moves to the consulted agent
+    call.consult_cancelled {call, reason?}                       back to the customer (or the consulted agent
+                                                                 declines, does not answer, leaves the conference)
 
 Every event may carry `ref` (the adapter's id for it, echoed in the messages it causes).
 
 Messages out (`type`): call.assigned, call.queued, call.overflowed, call.callback_offer,
 call.answered, call.not_answered, call.abandoned, call.callback, call.transferred, call.ended,
-agent.state, event.refused; each with `seq` (increasing, no gaps per centre), `at` (epoch
+call.consult_offered, call.consult_answered, call.conferenced, call.consult_completed,
+call.consult_cancelled, agent.state, event.refused; each with `seq` (increasing, no gaps per centre), `at` (epoch
 seconds) and `centre`.
 """
 
@@ -141,6 +149,35 @@ class CallEnded(_CallEvent):
     recording: str | None = Field(None, max_length=200, description="The recording's path under the media root")
 
 
+class CallConsult(_CallEvent):
+    type: Literal["call.consult"]
+    to_group: str | None = None
+    to_agent: str | None = None
+
+    @field_validator("to_group", "to_agent")
+    @classmethod
+    def _codes(cls, value: str | None) -> str | None:
+        return _check_code(value)
+
+
+class ConsultAnswered(_CallEvent):
+    type: Literal["call.consult_answered"]
+
+
+class Conferenced(_CallEvent):
+    type: Literal["call.conferenced"]
+
+
+class ConsultCompleted(_CallEvent):
+    type: Literal["call.consult_completed"]
+    wrap_up: bool = Field(True, description="The first agent goes to after-call work (话后); false: ready")
+
+
+class ConsultCancelled(_CallEvent):
+    type: Literal["call.consult_cancelled"]
+    reason: str = Field("cancelled", max_length=80)
+
+
 CtiEvent = Annotated[
     AgentLogin
     | AgentLogout
@@ -151,7 +188,12 @@ CtiEvent = Annotated[
     | CallAbandoned
     | CallbackAccepted
     | CallTransferred
-    | CallEnded,
+    | CallEnded
+    | CallConsult
+    | ConsultAnswered
+    | Conferenced
+    | ConsultCompleted
+    | ConsultCancelled,
     Field(discriminator="type"),
 ]
 
@@ -166,6 +208,11 @@ EVENT_TYPES = (
     "call.callback_accepted",
     "call.transferred",
     "call.ended",
+    "call.consult",
+    "call.consult_answered",
+    "call.conferenced",
+    "call.consult_completed",
+    "call.consult_cancelled",
 )
 
 _adapter: TypeAdapter = TypeAdapter(CtiEvent)
@@ -190,6 +237,8 @@ def parse(data) -> dict:
     result = event.model_dump(exclude_none=True)
     if result["type"] == "call.transferred" and ("to_group" in result) == ("to_agent" in result):
         raise DomainError(ErrorCode.INVALID, _("Transfer to a skill group or to an agent."), field="to_group")
+    if result["type"] == "call.consult" and ("to_group" in result) == ("to_agent" in result):
+        raise DomainError(ErrorCode.INVALID, _("Consult a skill group or an agent."), field="to_group")
     if result["type"] == "agent.state" and result["state"] == "not_ready" and not result.get("reason"):
         raise DomainError(ErrorCode.INVALID, _("Not ready (示忙) needs a reason."), field="reason")
     return result
@@ -221,6 +270,12 @@ def refusal_message(code: str, reason: str = "") -> str:
             return str(_("The agent is logged out: log in first."))
         if "logged in already" in reason:
             return str(_("The agent is logged in already."))
+    if code == "bad_state" and "consult is in progress" in reason:
+        return str(_("A consult is in progress: complete or cancel it first."))
+    if code == "bad_state" and ("consult" in reason or "not on the line" in reason):
+        return str(_("No consult in this state on the call."))
+    if code == "agent_busy" and "of the group" in reason:
+        return str(_("No agent of the group is ready."))
     if code == "bad_value" and "needs a reason" in reason:
         return str(_("Not ready (示忙) needs a reason."))
     message, _status, _field = REFUSALS.get(code, (_("The event was refused."), 409, None))
@@ -231,7 +286,7 @@ def refusal_error(message: dict) -> DomainError:
     """An `event.refused` message as the DomainError the HTTP API answers with."""
     code = message["code"]
     _message, status, field = REFUSALS.get(code, (None, 409, None))
-    if code == "agent_busy" or (field == "agent" and message.get("event") == "transfer"):
+    if code == "agent_busy" or (field == "agent" and message.get("event") in ("call.transferred", "call.consult")):
         field = "to_agent"
     error_code = {404: ErrorCode.NOT_FOUND, 422: ErrorCode.INVALID}.get(status, ErrorCode.CONFLICT)
     return DomainError(

@@ -48,7 +48,7 @@ from kefu.contact.models import (
 from kefu.core import parameters
 from kefu.customers.models import Channel
 from kefu.routing import checkpoint
-from kefu.routing.decisions import Assignment, CallbackOffer, Overflowed, Queued, Refused
+from kefu.routing.decisions import Assignment, CallbackOffer, ConsultOffer, Overflowed, Queued, Refused
 from kefu.routing.engine import Engine, event_from_dict, event_to_dict
 from kefu.routing.states import AgentState, CallState
 
@@ -251,6 +251,9 @@ class RouterCore:
         call = engine.calls.get(call_id) if call_id is not None else None
         if call is not None and call.agent is not None:
             watch.add(call.agent.id)
+        consultant = call.consultant.id if call is not None and call.consultant is not None else None
+        if consultant is not None:
+            watch.add(consultant)
         if "agent" in event:
             watch.add(event["agent"])
         if event.get("to_agent"):
@@ -291,6 +294,16 @@ class RouterCore:
             )
         elif kind == "call.ended":
             decisions = engine.call_ended(call_id, now, event.get("wrap_up", True))
+        elif kind == "call.consult":
+            decisions = engine.consult_started(call_id, now, event.get("to_group"), event.get("to_agent"))
+        elif kind == "call.consult_answered":
+            decisions = engine.consult_answered(call_id, now)
+        elif kind == "call.conferenced":
+            decisions = engine.consult_conferenced(call_id, now)
+        elif kind == "call.consult_completed":
+            decisions = engine.consult_completed(call_id, now, event.get("wrap_up", True))
+        elif kind == "call.consult_cancelled":
+            decisions = engine.consult_cancelled(call_id, now, event.get("reason") or "cancelled")
         else:
             decisions = [Refused(kind, "bad_value", f"unknown event type {kind!r}", None)]
 
@@ -300,11 +313,13 @@ class RouterCore:
                 log.warning("router %s refused %s: %s (%s) %s", self.code, kind, d.code, d.reason, event)
                 out.append(self._refused_message(event, d.code, d.reason, d.subject))
             return
+        if kind == "call.consult_completed":
+            before[consultant] = None  # still talking, now on the customer's call: its desk must hear it
         ref = event.get("ref")
-        self._record(kind, event, now, previous_agent, out, ref)
+        self._record(kind, event, now, previous_agent, out, ref, consultant)
         self._decisions(decisions, now, out, ref)
         for d in decisions:
-            if isinstance(d, Assignment):
+            if isinstance(d, (Assignment, ConsultOffer)):
                 watch.add(d.agent)
                 before.setdefault(d.agent, AgentState.READY.value)
         if kind in ("call.ended", "call.abandoned", "call.callback_accepted"):
@@ -329,6 +344,7 @@ class RouterCore:
                         "state": agent.state.value,
                         "reason": agent.reason,
                         "call": agent.call.id if agent.call is not None else None,
+                        "consult": agent.consult.id if agent.consult is not None else None,
                         "ref": ref,
                     }
                 )
@@ -353,7 +369,9 @@ class RouterCore:
     def _contact(self, call_id) -> Contact | None:
         return Contact.objects.filter(centre_id=self.centre_id, call_id=call_id).order_by("-leg").first()
 
-    def _record(self, kind: str, event: dict, now: float, previous_agent, out: list[dict], ref) -> None:
+    def _record(
+        self, kind: str, event: dict, now: float, previous_agent, out: list[dict], ref, consultant=None
+    ) -> None:
         """Write what an accepted call event means to the call record, and echo it out."""
         call_id = event.get("call")
         if kind == "call.offered":
@@ -379,12 +397,18 @@ class RouterCore:
         message = {"type": kind.replace("callback_accepted", "callback"), "call": call_id, "ref": ref}
         if previous_agent is not None:
             message["agent"] = previous_agent
+        if consultant is not None:
+            message["consultant"] = consultant
         if contact is not None:
             message["contact"] = contact.pk
         if contact is None:
             out.append(message)
             return
         at = _dt(now)
+        if kind.startswith("call.con"):
+            self._record_consult(kind, contact, at, previous_agent, consultant, message)
+            out.append(message)
+            return
         if kind == "call.answered":
             contact.answered_at = at
             contact.outcome = Outcome.ANSWERED
@@ -446,6 +470,45 @@ class RouterCore:
             message["to_agent"] = event.get("to_agent")
         out.append(message)
 
+    def _record_consult(self, kind: str, contact: Contact, at: datetime, agent, consultant, message: dict) -> None:
+        """A consult on the call record: who was consulted and how it ended; a completed consult (warm
+        transfer) closes this leg and opens the consulted agent's, answered at once."""
+        details = contact.details or {}
+        if kind == "call.consult_answered":
+            return
+        if kind == "call.conferenced":
+            details["conference"] = [*details.get("conference", []), consultant]
+        elif kind == "call.consult_cancelled":
+            details.pop("consult", None)
+        elif kind == "call.consult_completed":
+            details.pop("consult", None)
+            contact.ended_at = at
+            contact.outcome = Outcome.TRANSFERRED
+            contact.details = details
+            contact.save(update_fields=["ended_at", "outcome", "details"])
+            leg = Contact.objects.create(
+                centre_id=self.centre_id,
+                call_id=contact.call_id,
+                leg=contact.leg + 1,
+                channel=contact.channel,
+                direction=contact.direction,
+                started_at=at,
+                answered_at=at,
+                caller=contact.caller,
+                tier=contact.tier,
+                subscriber_id=contact.subscriber_id,
+                region_id=contact.region_id,
+                queue=contact.queue,
+                agent_id=self._user(consultant),
+                outcome=Outcome.ANSWERED,
+                details={"transferred_from": agent, "via": "consult"},
+            )
+            message.update(contact=leg.pk, previous_contact=contact.pk, to_agent=consultant)
+            message["subscriber"] = contact.subscriber_id
+            return
+        contact.details = details
+        contact.save(update_fields=["details"])
+
     def _decisions(self, decisions: list, now: float, out: list[dict], ref) -> None:
         for d in decisions:
             if isinstance(d, Assignment):
@@ -472,6 +535,27 @@ class RouterCore:
                         contact.outcome = Outcome.ANSWERED
                         fields += ["answered_at", "outcome"]
                     contact.save(update_fields=fields)
+                    message["contact"] = contact.pk
+                    message["subscriber"] = contact.subscriber_id
+                    message["tier"] = contact.tier
+                out.append(message)
+            elif isinstance(d, ConsultOffer):
+                contact = self._contact(d.call)
+                message = {
+                    "type": "call.consult_offered",
+                    "call": d.call,
+                    "agent": d.from_agent,
+                    "consultant": d.agent,
+                    "group": d.group,
+                    "answered": d.answered,
+                    "ref": ref,
+                }
+                if contact is not None:
+                    details = contact.details or {}
+                    details["consult"] = {"agent": d.agent, "group": d.group}
+                    details["consults"] = [*details.get("consults", []), d.agent]
+                    contact.details = details
+                    contact.save(update_fields=["details"])
                     message["contact"] = contact.pk
                     message["subscriber"] = contact.subscriber_id
                     message["tier"] = contact.tier
@@ -646,6 +730,7 @@ class RouterCore:
                     "state": agent.state.value,
                     "reason": agent.reason,
                     "call": agent.call.id if agent.call is not None else None,
+                    "consult": agent.consult.id if agent.consult is not None else None,
                     "since": round(self.agent_since.get(agent.id, now), 3),
                     "groups": sorted(agent.skills),
                 }

@@ -100,16 +100,49 @@ def desktop_action(user, action: str, reason: str = "") -> dict:
     return _agent_event(user, agent, action, reason)
 
 
+#: What a team leader may force: 就绪 ready, 示忙 not ready (with a reason), 休息 break, 签出 logged out.
+FORCE_ACTIONS = ("ready", "not_ready", "break", "logout")
+
+
 def force_state(leader, agent_code: str, action: str, reason: str = "") -> dict:
-    """A team leader changes an agent's state (e.g. logs out an agent who left)."""
+    """A team leader forces an agent's state: ready, not ready (with a reason), break or logged out.
+    An illegal change (e.g. logging out an agent on a call) is refused with the router's reason and
+    nothing changes; every attempt is in the log, every forced change in the audit trail."""
     if not leader.has_perm("contact.force_agent_state"):
         raise DomainError(ErrorCode.FORBIDDEN, _("You may not change another agent's state."))
     agent = Agent.objects.select_related("centre", "user").filter(code=agent_code).first()
     if agent is None or not ContactCentre.objects.restrict(leader).filter(pk=agent.centre_id).exists():
         raise NotFound(_("No such agent."))
-    result = _agent_event(leader, agent, action, reason or _("set by a team leader"))
-    record_change(leader, agent, "force_state", {"state": action, "reason": reason}, region_id=agent.centre.region_id)
+    if action not in FORCE_ACTIONS:
+        raise DomainError(ErrorCode.INVALID, _("Unknown action."), field="action")
+    reason = reason.strip()[:80]
+    if action == "not_ready" and not reason:
+        raise DomainError(ErrorCode.INVALID, _("Not ready (示忙) needs a reason."), field="reason")
+    before = _agent_row(agent)
+    try:
+        result = _agent_event(leader, agent, action, reason or _("set by a team leader"))
+    except DomainError as exc:
+        log.warning("team leader %s may not force agent %s to %s: %s", leader.username, agent.code, action, exc.message)
+        raise
+    log.info("team leader %s forced agent %s from %s to %s", leader.username, agent.code, before, action)
+    record_change(
+        leader,
+        agent,
+        "force_state",
+        {"state": [before, "logged_out" if action == "logout" else action], "reason": reason},
+        region_id=agent.centre.region_id,
+    )
     return result
+
+
+def _agent_row(agent: Agent) -> str | None:
+    """The agent's state now, from the router's snapshot (None when the router does not know it)."""
+    try:
+        snapshot = transport.snapshot(agent.centre.code)
+    except DomainError:
+        return None
+    row = next((a for a in snapshot["agents"] if a["agent"] == agent.code), None)
+    return row["state"] if row else None
 
 
 def _agent_event(user, agent: Agent, action: str, reason: str) -> dict:
@@ -129,9 +162,36 @@ def _agent_event(user, agent: Agent, action: str, reason: str) -> dict:
     return submit_one(user, agent.centre, event)
 
 
+#: Desktop call actions of a consult, and their CTI event. The consulted agent may answer or leave
+#: (cancel) the consult leg; everything else is the call's own agent's.
+CONSULT_ACTIONS = {
+    "consult": "call.consult",
+    "consult_answer": "call.consult_answered",
+    "conference": "call.conferenced",
+    "consult_complete": "call.consult_completed",
+    "consult_cancel": "call.consult_cancelled",
+}
+CONSULTED_MAY = ("consult_answer", "consult_cancel")
+
+
 def call_action(user, call_id: str, action: str, **fields) -> dict:
-    """What the desktop asks for a call the agent holds: answer, end, transfer (to a group or agent)."""
+    """What the desktop asks for a call the agent holds: answer, end, transfer (to a group or agent),
+    consult (to a group or agent), then complete the transfer, conference or cancel the consult."""
     agent = agent_of(user)
+    if action in CONSULT_ACTIONS:
+        event = {"type": CONSULT_ACTIONS[action], "call": call_id}
+        if action == "consult":
+            for name in ("to_group", "to_agent"):
+                if fields.get(name):
+                    event[name] = fields[name]
+        contact = Contact.objects.filter(centre=agent.centre, call_id=call_id).order_by("-leg").first()
+        consulted = contact is not None and ((contact.details or {}).get("consult") or {}).get("agent") == agent.code
+        mine = contact is not None and contact.agent_id == user.pk
+        if not (mine or (consulted and action in CONSULTED_MAY)):
+            raise NotFound(_("No such call at your desk."))
+        if action == "consult_cancel" and consulted and not mine:
+            event["reason"] = "declined by the consulted agent"
+        return submit_one(user, agent.centre, event)
     if action == "answer":
         event = {"type": "call.answered", "call": call_id}
     elif action == "end":

@@ -59,7 +59,8 @@ def cti_group(centre: str) -> str:
 
 def channel_sends(messages: Iterable[dict]) -> list[tuple[str, dict]]:
     """(group, channel message) pairs for the router's messages: every message to the centre's CTI
-    group, a message about an agent to that agent's desktop, agent states to the wallboard."""
+    group, a message about an agent to that agent's desktop (a consult's to both agents), agent states
+    to the wallboard."""
     sends = []
     for m in messages:
         centre = m["centre"]
@@ -69,6 +70,8 @@ def channel_sends(messages: Iterable[dict]) -> list[tuple[str, dict]]:
             sends.append((agent_group(centre, m["agent"]), payload))
         if m.get("to_agent") and m["type"] == "call.transferred":
             sends.append((agent_group(centre, m["to_agent"]), payload))
+        if m.get("consultant") and m["consultant"] != m.get("agent"):  # both desks of a consult
+            sends.append((agent_group(centre, m["consultant"]), payload))
         if m["type"] in ("agent.state", "call.assigned", "call.queued", "call.abandoned", "call.ended"):
             sends.append((wallboard_group(centre), payload))
     return sends

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.contact import services, transport
 from kefu.contact.models import Agent, Contact, ContactCentre, OutboundAttempt, SkillGroup, WrapUpCode
@@ -22,12 +23,12 @@ from kefu.core.masking import Masker
 from kefu.core.models import AccessAction
 from kefu.core.services import record_access
 
-NOT_READY_LABELS = {
-    "meeting": _("Meeting"),
-    "training": _("Training"),
-    "coaching": _("Coaching"),
-    "paperwork": _("Paperwork"),
-    "other": _("Other"),
+NOT_READY_LABELS = {  # lazy: translated in the language of each page
+    "meeting": gettext_lazy("Meeting"),
+    "training": gettext_lazy("Training"),
+    "coaching": gettext_lazy("Coaching"),
+    "paperwork": gettext_lazy("Paperwork"),
+    "other": gettext_lazy("Other"),
 }
 
 
@@ -103,7 +104,8 @@ def wallboard(request, centre: str):
     if centre_obj is None:
         raise Http404(_("No such contact centre."))
     names = dict(SkillGroup.objects.filter(centre=centre_obj).values_list("code", "name"))
-    return render(request, "contact/wallboard.html", {"centre": centre_obj, "group_names": names})
+    reasons = [(code, NOT_READY_LABELS.get(code, code)) for code in parameters.get("contact.not_ready_reasons")]
+    return render(request, "contact/wallboard.html", {"centre": centre_obj, "group_names": names, "reasons": reasons})
 
 
 @login_required

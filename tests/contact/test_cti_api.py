@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kefu.contact.models import Contact, RouterEvent
+from kefu.core.models import AuditEvent
 
 
 def _login_ready(cti, *codes):
@@ -156,6 +157,7 @@ def test_the_desktop_state_buttons(desk, cti):
         "state": "not_ready",
         "reason": "meeting",
         "call": None,
+        "consult": None,
         "ref": None,
         "seq": 0,
         "at": 0,
@@ -199,3 +201,96 @@ def test_a_team_leader_forces_an_agents_state_an_agent_cannot(client, cti, agent
     )
     assert response.status_code == 200
     assert cti.get("agents/a002").json()["state"] == "logged_out"
+
+
+def test_a_team_leader_forces_any_legal_state_and_an_illegal_one_is_refused_with_the_reason(
+    client, cti, agents, make_staff, caplog
+):
+    _login_ready(cti, "a002")
+    client.force_login(make_staff("leader.xian", "leader", "xian"))
+
+    def force(action, reason=""):
+        return client.post(
+            "/api/v1/contact/desktop/force",
+            {"agent": "a002", "action": action, "reason": reason},
+            content_type="application/json",
+        )
+
+    response = force("not_ready")
+    assert response.status_code == 422 and response.json()["field"] == "reason"
+    assert force("not_ready", "coaching").status_code == 200
+    state = cti.get("agents/a002").json()
+    assert (state["state"], state["reason"]) == ("not_ready", "coaching")
+    assert force("break").status_code == 200
+    assert cti.get("agents/a002").json()["state"] == "break"
+    assert force("ready").status_code == 200
+    assert cti.get("agents/a002").json()["state"] == "ready"
+    assert force("dance").status_code == 422
+    audit = list(AuditEvent.objects.filter(action="force_state").order_by("pk").values_list("changes", flat=True))
+    assert [a["state"] for a in audit] == [["ready", "not_ready"], ["not_ready", "break"], ["break", "ready"]]
+    # on a call: logging out is refused with the reason, nothing changes, the attempt is logged
+    cti.send({"type": "call.offered", "call": "c9", "group": "general"})
+    cti.send({"type": "call.answered", "call": "c9"})
+    with caplog.at_level("WARNING", logger="kefu.contact.cti"):
+        response = force("logout")
+    assert response.status_code == 409 and response.json()["field"] == "state"
+    assert "call" in response.json()["detail"].lower() or "通话" in response.json()["detail"]
+    assert cti.get("agents/a002").json()["state"] == "talking"
+    assert AuditEvent.objects.filter(action="force_state").count() == 3
+    assert any("may not force agent a002 to logout" in r.getMessage() for r in caplog.records)
+    # a leader of another region cannot touch the agent
+    client.force_login(make_staff("leader.baoji", "leader", "baoji"))
+    assert force("ready").status_code == 404
+
+
+def test_the_desktop_consults_and_the_consulted_agent_answers_then_the_call_moves(desk, client, cti, agents):
+    desk("state", {"action": "login"})
+    desk("state", {"action": "ready"})
+    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
+    desk("calls/c1", {"action": "answer"})
+    _login_ready(cti, "a003")
+    response = desk("calls/c1", {"action": "consult"})
+    assert response.status_code == 422 and response.json()["field"] == "to_group"
+    response = desk("calls/c1", {"action": "consult", "to_group": "billing"})
+    assert response.status_code == 200
+    offer = next(m for m in response.json()["messages"] if m["type"] == "call.consult_offered")
+    assert (offer["agent"], offer["consultant"]) == ("a002", "a003")
+    assert desk("calls/c1", {"action": "consult_complete"}).status_code == 409  # not answered yet
+    # the consulted agent's own desk answers the consult leg; it may not end the customer's call
+    client.force_login(agents["a003"].user)
+    consulted = lambda action: client.post(  # noqa: E731
+        "/api/v1/contact/desktop/calls/c1", {"action": action}, content_type="application/json"
+    )
+    assert consulted("end").status_code == 404
+    assert consulted("consult_complete").status_code == 404
+    assert consulted("consult_answer").status_code == 200
+    client.force_login(agents["a002"].user)
+    assert desk("calls/c1", {"action": "conference"}).status_code == 200
+    assert desk("calls/c1", {"action": "transfer", "to_group": "vip"}).status_code == 409
+    assert desk("calls/c1", {"action": "consult_complete"}).status_code == 200
+    assert cti.get("agents/a003").json()["call"] == "c1"
+    assert cti.get("agents/a002").json()["state"] == "wrap_up"
+    leg = Contact.objects.get(call_id="c1", leg=2)
+    assert leg.agent == agents["a003"].user and leg.outcome == "answered"
+    # an agent who is not part of the call cannot touch it
+    client.force_login(agents["a001"].user)
+    assert consulted("consult_cancel").status_code == 404
+
+
+def test_a_consulted_agent_declines_and_the_call_stays(desk, client, cti, agents):
+    desk("state", {"action": "login"})
+    desk("state", {"action": "ready"})
+    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
+    desk("calls/c1", {"action": "answer"})
+    response = desk("calls/c1", {"action": "consult", "to_agent": "a003"})
+    assert response.status_code == 404 and response.json()["field"] == "to_agent"  # a003 never logged in
+    _login_ready(cti, "a003")
+    assert desk("calls/c1", {"action": "consult", "to_agent": "a003"}).status_code == 200
+    client.force_login(agents["a003"].user)
+    response = client.post(
+        "/api/v1/contact/desktop/calls/c1", {"action": "consult_cancel"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert cti.get("agents/a003").json()["state"] == "ready"
+    assert cti.get("agents/a002").json()["call"] == "c1"
+    assert RouterEvent.objects.filter(data__kind="consult_cancel").count() == 1

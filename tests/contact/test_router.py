@@ -246,3 +246,63 @@ def test_messages_committed_but_not_published_are_found_after_a_restart(core, ce
     core.published(out[0]["seq"])  # the first was published, then the process died
     restarted = RouterCore(centre)
     assert restarted.pending() == out[1:]
+
+
+def test_a_consult_then_warm_transfer_moves_the_call_and_opens_the_next_leg(core, agents, centre):
+    for agent in ("a001", "a003"):
+        _send(core, {"type": "agent.login", "agent": agent}, {"type": "agent.state", "agent": agent, "state": "ready"})
+    _send(core, {"type": "call.offered", "call": "c1", "group": "vip"}, now=7000.0)  # a003 (vip 3)
+    _send(core, {"type": "call.answered", "call": "c1"}, now=7001.0)
+    out = _send(core, {"type": "call.consult", "call": "c1", "to_group": "general"}, now=7010.0)
+    offer = next(m for m in out if m["type"] == "call.consult_offered")
+    assert (offer["agent"], offer["consultant"], offer["group"]) == ("a003", "a001", "general")
+    states = {m["agent"]: m for m in out if m["type"] == "agent.state"}
+    assert states["a001"]["state"] == "ringing" and states["a001"]["consult"] == "c1" and states["a001"]["call"] is None
+    assert Contact.objects.get(call_id="c1").details["consult"] == {"agent": "a001", "group": "general"}
+    # the consulted agent is on a consult leg: no customer call reaches it meanwhile
+    out = _send(core, {"type": "call.offered", "call": "c2", "group": "general"}, now=7011.0)
+    assert _types(out) == ["call.queued"]
+    # a router restarted in the middle of the consult has it as it was
+    restarted = RouterCore(centre)
+    assert restarted.engine.snapshot() == core.engine.snapshot()
+    out = _send(restarted, {"type": "call.consult_answered", "call": "c1"}, now=7015.0)
+    assert _types(out) == ["call.consult_answered", "agent.state"] and out[0]["consultant"] == "a001"
+    out = _send(restarted, {"type": "call.consult_completed", "call": "c1"}, now=7030.0)
+    completed = out[0]
+    assert completed["type"] == "call.consult_completed" and completed["to_agent"] == "a001"
+    assert {m["agent"]: m["state"] for m in out if m["type"] == "agent.state"} == {"a001": "talking", "a003": "wrap_up"}
+    legs = list(
+        Contact.objects.filter(call_id="c1").order_by("leg").values_list("leg", "outcome", "agent", "answered_at")
+    )
+    assert [leg[:3] for leg in legs] == [
+        (1, "transferred", agents["a003"].user_id),
+        (2, "answered", agents["a001"].user_id),
+    ]
+    assert legs[1][3] is not None and completed["contact"] == Contact.objects.get(call_id="c1", leg=2).pk
+    assert "consult" not in Contact.objects.get(call_id="c1", leg=1).details
+    out = _send(restarted, {"type": "call.ended", "call": "c1", "wrap_up": False}, now=7100.0)
+    assert [(m["call"], m["agent"]) for m in out if m["type"] == "call.assigned"] == [("c2", "a001")]
+
+
+def test_a_conference_and_a_cancelled_consult_leave_the_call_with_its_agent(core, agents):
+    for agent in ("a001", "a002", "a003"):
+        _send(core, {"type": "agent.login", "agent": agent}, {"type": "agent.state", "agent": agent, "state": "ready"})
+    _send(core, {"type": "call.offered", "call": "c1", "group": "vip"}, {"type": "call.answered", "call": "c1"})
+    _send(core, {"type": "call.consult", "call": "c1", "to_agent": "a002"})
+    out = _send(core, {"type": "call.conferenced", "call": "c1"})
+    assert out[0]["code"] == "bad_state"  # not answered yet
+    _send(core, {"type": "call.consult_answered", "call": "c1"})
+    out = _send(core, {"type": "call.conferenced", "call": "c1"})
+    assert out[0]["type"] == "call.conferenced"
+    assert Contact.objects.get(call_id="c1").details["conference"] == ["a002"]
+    out = _send(core, {"type": "call.consult_cancelled", "call": "c1", "reason": "left"})
+    assert {m["agent"]: m["state"] for m in out if m["type"] == "agent.state"} == {"a002": "ready"}
+    assert core.engine.calls["c1"].agent.id == "a003"
+    assert Contact.objects.filter(call_id="c1").count() == 1
+    # a consult to a busy agent, or during a consult a blind transfer, is refused with a reason
+    out = _send(core, {"type": "call.consult", "call": "c1", "to_agent": "a003"})
+    assert (out[0]["type"], out[0]["code"]) == ("event.refused", "agent_busy")
+    _send(core, {"type": "call.consult", "call": "c1", "to_agent": "a002"})
+    out = _send(core, {"type": "call.transferred", "call": "c1", "to_group": "general"})
+    assert out[0]["code"] == "bad_state" and "consult is in progress" in out[0]["reason"]
+    assert not core.engine.invariant_violations()

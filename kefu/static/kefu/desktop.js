@@ -53,13 +53,69 @@
     button.addEventListener("click", function () {
       if (!current) return;
       var body = {action: button.dataset.call};
-      if (body.action === "transfer") {
+      if (body.action === "transfer" || body.action === "consult") {
         var to = document.getElementById("transfer-to").value.split(":");
         body[to[0] === "group" ? "to_group" : "to_agent"] = to[1];
       }
       post("calls/" + encodeURIComponent(current.call), body);
     });
   });
+  // consult (咨询): the agent on the call consults a colleague or a group, the customer on hold; then
+  // completes the transfer, conferences or goes back to the customer. The consulted agent's desk
+  // shows the consult leg (with the customer's pop) to answer or decline.
+  var consultControls = document.getElementById("consult-controls");
+  var consultLeg = document.getElementById("consult-leg");
+  var consultPop = document.getElementById("consult-pop");
+  var consultLabels = {};
+  document.getElementById("consult-labels").content.querySelectorAll("[data-label]").forEach(function (el) { consultLabels[el.dataset.label] = el.textContent; });
+  var consulted = null; // {call, contact, from} while this agent is consulted
+  function consultState(state) {
+    root.dataset.consult = state || "";
+    document.getElementById("consult-state").textContent = consultLabels[state] || "";
+    document.getElementById("consult-leg-state").textContent = consultLabels[state] || "";
+    document.getElementById("consult-answer").hidden = state !== "ringing";
+  }
+  function endConsult() {
+    consultControls.hidden = true;
+    consultState("");
+    if (consulted) { consulted = null; consultLeg.hidden = true; consultPop.innerHTML = ""; }
+  }
+  root.querySelectorAll("[data-consult]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var call = consulted ? consulted.call : current && current.call;
+      if (!call) return;
+      post("calls/" + encodeURIComponent(call), {action: button.dataset.consult});
+    });
+  });
+  function onConsult(message) {
+    var me = root.dataset.agent;
+    if (message.consultant === me && message.agent !== me) {
+      if (message.type === "call.consult_offered") {
+        consulted = {call: message.call, contact: message.contact, from: message.agent, html: message.html || ""};
+        document.getElementById("consult-from").textContent = message.agent;
+        document.getElementById("consult-call").textContent = message.call;
+        consultPop.innerHTML = message.html || "";
+        consultLeg.hidden = false;
+        consultState(message.answered ? "talking" : "ringing");
+      } else if (message.type === "call.consult_answered") consultState("talking");
+      else if (message.type === "call.conferenced") consultState("conference");
+      else if (message.type === "call.consult_completed") {
+        var html = consulted ? consulted.html : "";
+        endConsult();
+        showPop({call: message.call, contact: message.contact, group: message.group, html: html});
+      } else if (message.type === "call.consult_cancelled" || message.type === "call.ended") endConsult();
+      return;
+    }
+    if (message.agent !== me) return;
+    if (message.type === "call.consult_offered") {
+      document.getElementById("consult-with").textContent = message.consultant;
+      consultControls.hidden = false;
+      consultState(message.answered ? "talking" : "ringing");
+    } else if (message.type === "call.consult_answered") consultState("talking");
+    else if (message.type === "call.conferenced") consultState("conference");
+    else endConsult();
+  }
+
   document.getElementById("wrap-up-form").addEventListener("submit", function (event) {
     event.preventDefault();
     if (!lastContact) return;
@@ -104,6 +160,17 @@
         break;
       case "call.assigned":
         showPop(message);
+        break;
+      case "call.consult_offered":
+      case "call.consult_answered":
+      case "call.conferenced":
+      case "call.consult_completed":
+      case "call.consult_cancelled":
+        onConsult(message);
+        break;
+      case "call.ended":
+        if (consulted && consulted.call === message.call) endConsult();
+        else if (current && current.call === message.call) { consultControls.hidden = true; consultState(""); }
         break;
       case "call.transferred":
       case "call.abandoned":

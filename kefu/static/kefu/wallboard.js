@@ -9,6 +9,8 @@
   document.getElementById("labels").content.querySelectorAll("[data-state]").forEach(function (el) { labels[el.dataset.state] = el.textContent; });
   var forceLabel = document.getElementById("labels").content.querySelector("[data-label=force]").textContent;
   var snapshot = null;
+  var forceOptions = document.getElementById("force-options").content.querySelector("select");
+  var chosen = {}; // agent -> the option picked, kept across re-renders
 
   function cell(text, cls) { var td = document.createElement("td"); td.textContent = text == null ? "—" : text; if (cls) td.className = cls; return td; }
   function render() {
@@ -38,22 +40,31 @@
       tr.appendChild(cell(Math.max(0, Math.round(now - agent.since)) + "s", "num"));
       tr.appendChild(cell(agent.call));
       var td = document.createElement("td");
-      if (root.dataset.force && agent.state !== "logged_out" && agent.state !== "talking" && agent.state !== "ringing") {
+      if (root.dataset.force && agent.state !== "logged_out") {
+        // any state may be asked for; the router refuses an illegal change (on a call -> logged out) with its reason
+        var select = forceOptions.cloneNode(true); select.dataset.forceFor = agent.agent;
+        if (chosen[agent.agent]) select.value = chosen[agent.agent];
         var b = document.createElement("button"); b.type = "button"; b.className = "small secondary";
         b.textContent = forceLabel; b.dataset.force = agent.agent;
-        td.appendChild(b);
+        td.appendChild(select); td.appendChild(b);
       }
       tr.appendChild(td);
       abody.appendChild(tr);
     });
     document.getElementById("updated").textContent = new Date(snapshot.at * 1000).toLocaleTimeString();
   }
+  document.querySelector("#agents").addEventListener("change", function (event) {
+    var select = event.target.closest("[data-force-for]");
+    if (select) chosen[select.dataset.forceFor] = select.value;
+  });
   document.querySelector("#agents").addEventListener("click", function (event) {
     var b = event.target.closest("[data-force]");
     if (!b) return;
+    var select = b.parentNode.querySelector("[data-force-for]");
+    var picked = (select ? select.value : "logout").split(":");
     fetch("/api/v1/contact/desktop/force", {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({agent: b.dataset.force, action: "logout"})})
+      body: JSON.stringify({agent: b.dataset.force, action: picked[0], reason: picked[1] || ""})})
       .then(function (r) { return r.json().then(function (d) {
         var err = document.getElementById("wall-error"); err.hidden = r.ok; err.textContent = r.ok ? "" : (d.detail || r.statusText);
       }); });
