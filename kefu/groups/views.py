@@ -11,7 +11,6 @@ Until they exist the page goes without.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 
 from django import forms
 from django.contrib import messages
@@ -22,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import path, register_converter
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -85,13 +85,23 @@ class FilterForm(forms.Form):
     grade = forms.ChoiceField(label=gettext_lazy("Grade"), choices=_choices(GroupGrade.choices), required=False)
     nature = forms.ChoiceField(label=gettext_lazy("Nature"), choices=_choices(GroupNature.choices), required=False)
     industry = forms.ChoiceField(label=gettext_lazy("Industry"), choices=_choices(Industry.choices), required=False)
-    manager = forms.CharField(label=gettext_lazy("Customer manager"), max_length=150, required=False)
+    manager = forms.ChoiceField(label=gettext_lazy("Customer manager"), required=False)
+    region = forms.ChoiceField(label=gettext_lazy("Region"), required=False)
     key_group = forms.ChoiceField(
         label=gettext_lazy("Key group"),
         choices=[("", gettext_lazy("All")), ("yes", gettext_lazy("Key groups")), ("no", gettext_lazy("Others"))],
         required=False,
     )
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=_choices(GroupStatus.choices), required=False)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].choices = _choices(
+            [(m.username, m.get_full_name() or m.username) for m in services.managers_in_scope(user)]
+        )
+        self.fields["region"].choices = _choices(
+            [(r.code, r.display_name) for r in services.regions_in_scope(user).exclude(level="county")]
+        )
 
     def filters(self) -> services.GroupFilters:
         d = self.cleaned_data
@@ -103,6 +113,7 @@ class FilterForm(forms.Form):
             manager=d["manager"],
             key_group=key,
             status=d["status"],
+            region=d["region"],
             q=d["q"],
         )
 
@@ -173,7 +184,7 @@ class ImportForm(forms.Form):
 @login_required
 @permission_required(services.VIEW, raise_exception=True)
 def group_list(request):
-    form = FilterForm(request.GET or None)
+    form = FilterForm(request.user, request.GET or None)
     page, status = None, 200
     if not request.GET or form.is_valid():
         filters = form.filters() if request.GET else services.GroupFilters()
@@ -425,7 +436,7 @@ def member_export(request, code: str):
     group = _group_or_404(request.user, code)
     body = member_files.export_members(request.user, group, channel="web")
     response = HttpResponse(body, content_type=member_files.XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{group.code}-members-{dt.date.today():%Y%m%d}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{group.code}-members-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 
 

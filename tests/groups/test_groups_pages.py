@@ -35,6 +35,16 @@ def test_navigation_and_list_filters(logged_in, make_group):
     assert logged_in.get(reverse("groups:list"), {"grade": "Z"}).status_code == 400
 
 
+def test_list_filters_by_manager_and_region(client, make_group, leader_xian, manager_xian):
+    mine = make_group("xian", manager=manager_xian)
+    other = make_group("xian", members=1)
+    client.force_login(leader_xian)
+    html = client.get(reverse("groups:list"), {"manager": "manager.xian"}).content.decode()
+    assert mine.code in html and other.code not in html
+    assert client.get(reverse("groups:list"), {"region": "xian"}).status_code == 200
+    assert client.get(reverse("groups:list"), {"region": "baoji"}).status_code == 400  # not a choice in scope
+
+
 def test_group_page_masks_members_and_pages(logged_in, make_group):
     group = make_group("xian", members=60)
     page = logged_in.get(reverse("groups:detail", args=[group.code]))
