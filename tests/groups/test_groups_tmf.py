@@ -69,3 +69,14 @@ def test_get_one_and_out_of_scope(xian, api, make_group, manager_baoji):
     unknown, hidden = baoji.get(f"{URL}/999999"), baoji.get(f"{URL}/{group.pk}")
     assert unknown.status_code == hidden.status_code == 404 and unknown.json() == hidden.json()
     assert baoji.get(URL).json() == []
+
+
+def test_ctk_mandatory_attributes_and_trading_name_filter(xian, make_group):
+    a = make_group("xian", name="西安电力集团")
+    make_group("xian", name="西安水务集团")
+    listed = xian.get(URL, tradingName="西安电力集团").json()
+    assert [o["id"] for o in listed] == [str(a.pk)]
+    for item in xian.get(URL).json() + [xian.get(f"{URL}/{a.pk}").json()]:
+        assert all(isinstance(item[key], str) for key in ("id", "href", "tradingName"))
+    assert set(xian.get(URL, fields="tradingName").json()[0]) == {"id", "href", "tradingName"}
+    assert xian.get(f"{URL}/933929cd-1761-44f5-96e7-e6e138d17b94").status_code == 404
