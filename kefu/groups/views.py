@@ -327,6 +327,31 @@ def contact_add(request, code: str):
 
 @login_required
 @permission_required(services.CHANGE, raise_exception=True)
+def contact_edit(request, code: str, contact_id: int):
+    group = _group_or_404(request.user, code)
+    try:
+        contact = services.get_contact(request.user, group, contact_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    initial = {name: getattr(contact, name) for name in ("name", "role", "title", "msisdn", "email", "is_primary")}
+    form = ContactForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.update_contact(request.user, contact, form.cleaned_data)
+            except DomainError as exc:
+                status = _apply_error(form, exc)
+            else:
+                messages.success(request, _("Contact person saved."))
+                return redirect("groups:detail", group.code)
+    context = {"group": group, "contact": contact, "form": form}
+    return render(request, "groups/group_contact.html", context, status=status)
+
+
+@login_required
+@permission_required(services.CHANGE, raise_exception=True)
 @require_POST
 def contact_deactivate(request, code: str, contact_id: int):
     group = _group_or_404(request.user, code)
@@ -446,6 +471,7 @@ urlpatterns = [
     path("<groupcode:code>/", group_detail, name="detail"),
     path("<groupcode:code>/edit/", group_edit, name="edit"),
     path("<groupcode:code>/contacts/", contact_add, name="contact_add"),
+    path("<groupcode:code>/contacts/<int:contact_id>/", contact_edit, name="contact_edit"),
     path("<groupcode:code>/contacts/<int:contact_id>/deactivate/", contact_deactivate, name="contact_deactivate"),
     path("<groupcode:code>/members/", member_add, name="member_add"),
     path("<groupcode:code>/members/<int:member_id>/remove/", member_remove, name="member_remove"),

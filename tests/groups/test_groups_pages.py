@@ -154,3 +154,25 @@ def test_key_group_notification_is_labelled():
 
     with translation.override("en"):
         assert kind_label("key_group") == "Key group (集团大客户)"
+
+
+def test_edit_and_deactivate_contact(logged_in, make_group):
+    group = make_group("xian")
+    contact = group.contacts.get()
+    url = reverse("groups:contact_edit", args=[group.code, contact.pk])
+    assert logged_in.get(url).status_code == 200
+    data = {
+        "name": "李明",
+        "role": "finance",
+        "title": "财务处长",
+        "msisdn": "13912345678",
+        "email": "",
+        "is_primary": "on",
+    }
+    assert logged_in.post(url, {**data, "msisdn": "123"}).status_code == 422
+    assert logged_in.post(url, data).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.role, contact.title) == ("finance", "财务处长")
+    logged_in.post(reverse("groups:contact_deactivate", args=[group.code, contact.pk]))
+    contact.refresh_from_db()
+    assert not contact.active
