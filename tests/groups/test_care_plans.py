@@ -238,3 +238,15 @@ def test_log_page_and_behind_plan_on_the_managers_home(client, make_group, manag
         == 404
     )
     assert ServiceContact.objects.count() == 4
+
+
+def test_behind_plan_through_the_api(api, make_group, manager_xian, manager_baoji):
+    group = make_group(grade="A", manager=manager_xian)
+    ServicePlanItem.objects.filter(grade="A", kind="phone_visit").update(times=99)  # due from the 1st day on
+    api.login(manager_xian)
+    rows = api.get("/api/v1/groups/care/behind-plan").json()
+    assert [r["group"] for r in rows] == [group.code]
+    phone = next(k for k in rows[0]["kinds"] if k["kind"] == "phone_visit")
+    assert phone["behind"] and phone["done"] == 0 and phone["planned"] == 99
+    api.login(manager_baoji)
+    assert api.get("/api/v1/groups/care/behind-plan").json() == []
