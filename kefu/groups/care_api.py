@@ -245,7 +245,7 @@ def list_trainings(request, month: str = ""):
     qs = products.trainings(request.user)
     if month:
         start = products.parse_month(month)
-        qs = qs.filter(held_on__gte=start, held_on__lt=products.month_end(start))
+        qs = qs.filter(held_on__gte=start, held_on__lt=products.next_month(start))
     return [training_json(t) for t in qs[:LIST_LIMIT]]
 
 

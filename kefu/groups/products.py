@@ -47,7 +47,7 @@ def parse_month(value: str | None) -> dt.date:
     return month
 
 
-def month_end(month: dt.date) -> dt.date:
+def next_month(month: dt.date) -> dt.date:
     """The first day of the next month."""
     return dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
@@ -261,7 +261,7 @@ def promotion_report(user, month: dt.date) -> dict:
     (the plans of the city and its counties), achievement %, subscriptions active at the month's end, trainings
     held in the month."""
     require(user, VIEW_PLANS)
-    end = month_end(month)
+    end = next_month(month)
     cities = cities_by_region()
     ids = scope_region_ids(user)
     in_scope = Region.objects.all() if ids is None else Region.objects.filter(pk__in=ids)
