@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 from datetime import timedelta
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core import parameters
+from kefu.core.cache import TTLCache
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.models import AccessLog, ApiToken, AuditEvent, Parameter, User
 
@@ -102,13 +104,37 @@ def issue_token(user: User) -> str:
     return key
 
 
+# Every API call authenticates its bearer token: each process keeps a token's user for TOKEN_CACHE_SECONDS
+# instead of a three-table join per request. A token deleted, or a user deactivated, in another process
+# stops working within that time; in this process at once (`forget_tokens`, connected in CoreConfig.ready).
+TOKEN_CACHE_SECONDS = 3.0
+_token_users = TTLCache(TOKEN_CACHE_SECONDS)
+
+
 def user_for_token(key: str) -> User | None:
+    key_hash = _hash(key)
+    found = _token_users.get_or_compute(key_hash, lambda: _token_owner(key_hash))
+    if found is None:
+        return None
+    user, expires_at = found
+    if expires_at <= timezone.now():
+        return None
+    # each request its own instance: what a request caches on its user (permissions, scope) stays its own
+    return copy.copy(user)
+
+
+def _token_owner(key_hash: str) -> tuple[User, object] | None:
     token = (
         ApiToken.objects.select_related("user", "user__region", "user__region__parent")
-        .filter(key_hash=_hash(key), expires_at__gt=timezone.now(), user__is_active=True)
+        .filter(key_hash=key_hash, expires_at__gt=timezone.now(), user__is_active=True)
         .first()
     )
-    return token.user if token else None
+    return (token.user, token.expires_at) if token else None
+
+
+def forget_tokens(**kwargs) -> None:
+    """Drop this process's token cache (a token or a user changed)."""
+    _token_users.clear()
 
 
 def check_parameter(key: str, value) -> None:

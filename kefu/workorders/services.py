@@ -23,7 +23,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from kefu.core import notifications as inbox
-from kefu.core import parameters
+from kefu.core import parameters, prepared
 from kefu.core.cache import TTLCache
 from kefu.core.errors import DomainError, ErrorCode, NotFound
 from kefu.core.models import AuditEvent, Notification, Region, RegionLevel
@@ -307,12 +307,15 @@ def open_orders_for_customer(user, subscriber: Subscriber, limit: int = 20) -> l
     """The customer's active orders the caller may see (customer 360)."""
     if not user.has_perm(VIEW):
         return []
-    return list(
-        scoped_orders(user)
+    # on every screen pop: compiled once per data scope (kefu.core.prepared)
+    return prepared.fetch(
+        ("workorders.open_for_customer", scope_region_ids(user), limit),
+        lambda pk: scoped_orders(user)
         .active()
-        .filter(customer=subscriber)
+        .filter(customer_id=pk)
         .select_related("category", "workflow_version")
-        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit],
+        subscriber.pk,
     )
 
 
@@ -795,14 +798,21 @@ def find_customer(user, msisdn: str | None = None, customer_id: int | None = Non
 
     if msisdn:
         check_msisdn(msisdn)
-        on_net = (
-            Subscriber.objects.filter(store=ProfileStore.ON_NET, msisdn=msisdn)
-            .select_related("region__parent")
-            .only(*_CUSTOMER_FIELDS)
+
+        def on_net(number):
+            return (
+                Subscriber.objects.filter(store=ProfileStore.ON_NET, msisdn=number)
+                .select_related("region__parent")
+                .only(*_CUSTOMER_FIELDS)
+            )
+
+        # on every creation: compiled once per data scope (kefu.core.prepared); unique per store: no ordering
+        in_scope = prepared.fetch(
+            ("workorders.customer", scope_region_ids(user)), lambda number: on_net(number).restrict(user), msisdn
         )
-        subscriber = next(iter(on_net.restrict(user)), None)  # unique per store: no ordering needed
+        subscriber = in_scope[0] if in_scope else None
         if subscriber is None:
-            subscriber = next(iter(on_net), None)
+            subscriber = next(iter(on_net(msisdn)), None)
             if subscriber is not None:
                 record_access(user, "view", subscriber, detail="cross-region work order")
     elif customer_id:
