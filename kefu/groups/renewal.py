@@ -131,6 +131,8 @@ def due_agreements(now=None):
             renewal__isnull=True,
             network__active=True,
             network__group__status=GroupStatus.ACTIVE,
+            # a group without a customer manager waits for one (checked again on every pass, without a log line)
+            network__group__customer_manager__is_active=True,
         )
         .select_related("network__group__region", "network__group__customer_manager", "discount_plan")
         .order_by("ends_on", "id")
