@@ -10,7 +10,9 @@ Redis Streams, kefu.contact.transport), which deletes them from the outbox once 
 
 So the log is flushed before any decision is published, and a router killed at any point restarts
 from the log: `load()` takes the latest checkpoint (kefu.routing.checkpoint), replays the events
-logged after it, and publishes what is still in the outbox. An input event is consumed exactly once
+logged after it, and publishes what is still in the outbox. After each checkpoint the log is pruned:
+the last `keep_checkpoints` checkpoints stay, and the events before the oldest of them are deleted.
+An input event is consumed exactly once
 (its stream position is committed with its effects), each message is published at least once and
 carries its `seq` (the Redis transport publishes each seq once). `RouterState` is also a fence: a
 second router on the same centre fails its first commit (`Fenced`).
@@ -54,6 +56,7 @@ from kefu.routing.states import AgentState, CallState
 
 log = logging.getLogger("kefu.contact.router")
 
+#: Checkpoints kept after each new one; the events logged before the oldest kept one are deleted.
 KEEP_CHECKPOINTS = 3
 
 
@@ -73,11 +76,14 @@ class RouterCore:
     """See the module docstring. Not thread-safe: one caller at a time (the service loop or the
     embedded hub's lock)."""
 
-    def __init__(self, centre: ContactCentre, *, checkpoint_every: int | None = None) -> None:
+    def __init__(
+        self, centre: ContactCentre, *, checkpoint_every: int | None = None, keep_checkpoints: int = KEEP_CHECKPOINTS
+    ) -> None:
         self.centre = centre
         self.centre_id = centre.pk
         self.code = centre.code
         self.checkpoint_every = checkpoint_every
+        self.keep_checkpoints = max(1, keep_checkpoints)
         self.agent_since: dict[str, float] = {}
         self._stats_cache: tuple[float, dict] | None = None
         self.load()
@@ -691,13 +697,7 @@ class RouterCore:
             )
             state.checkpoint_seq = self.log_seq
             state.save(update_fields=["checkpoint_seq", "updated_at"])
-            old = list(
-                RouterCheckpoint.objects.filter(centre_id=self.centre_id)
-                .order_by("-log_seq")
-                .values_list("pk", flat=True)[KEEP_CHECKPOINTS:]
-            )
-            if old:
-                RouterCheckpoint.objects.filter(pk__in=old).delete()
+            prune(self.centre_id, self.keep_checkpoints)
         self.checkpoint_seq = self.log_seq
         self.recent_finished = []
         return True
@@ -781,6 +781,26 @@ class RouterCore:
             stats[row.pop("queue")] = row
         self._stats_cache = (time.monotonic(), stats)
         return stats
+
+
+def prune(centre_id: int, keep: int = KEEP_CHECKPOINTS) -> tuple[int, int]:
+    """Keep the `keep` latest checkpoints of a centre and delete the older ones, and the events logged
+    at or before the oldest kept checkpoint: a restart needs only a checkpoint and the events after
+    it, and every kept checkpoint still has those. Returns (checkpoints deleted, events deleted)."""
+    keep = max(1, keep)
+    with transaction.atomic():
+        kept = list(
+            RouterCheckpoint.objects.filter(centre_id=centre_id).order_by("-log_seq").values_list("pk", "log_seq")
+        )
+        old = [pk for pk, _seq in kept[keep:]]
+        checkpoints = RouterCheckpoint.objects.filter(pk__in=old).delete()[0] if old else 0
+        if not kept:
+            return checkpoints, 0
+        oldest_kept = kept[:keep][-1][1]
+        events = RouterEvent.objects.filter(centre_id=centre_id, seq__lte=oldest_kept).delete()[0]
+    if checkpoints or events:
+        log.info("router log of centre %s pruned: %s checkpoints, %s events", centre_id, checkpoints, events)
+    return checkpoints, events
 
 
 def _empty_stats() -> dict:

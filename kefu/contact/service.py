@@ -23,17 +23,26 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kefu.contact import transport
-from kefu.contact.router import RouterCore
+from kefu.contact.router import KEEP_CHECKPOINTS, RouterCore
 
 log = logging.getLogger("kefu.contact.router")
 
 
 class RouterService:
-    def __init__(self, centre: str, redis_url: str, *, batch: int = 200, checkpoint_every: int | None = None):
+    def __init__(
+        self,
+        centre: str,
+        redis_url: str,
+        *,
+        batch: int = 200,
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int = KEEP_CHECKPOINTS,
+    ):
         self.centre = centre
         self.redis_url = redis_url
         self.batch = batch
         self.checkpoint_every = checkpoint_every
+        self.keep_checkpoints = keep_checkpoints
         self.stop = asyncio.Event()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="kefu-router-db")
         self.stream_in = transport.STREAM_IN.format(centre=centre)
@@ -51,7 +60,9 @@ class RouterService:
 
         self.redis = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
         self.core = core = await self.db(
-            lambda: RouterCore.for_code(self.centre, checkpoint_every=self.checkpoint_every)
+            lambda: RouterCore.for_code(
+                self.centre, checkpoint_every=self.checkpoint_every, keep_checkpoints=self.keep_checkpoints
+            )
         )
         if core.fresh:  # a new log: an out stream from an earlier one would hide our first seqs
             await self.redis.delete(self.stream_out)

@@ -161,6 +161,14 @@ def router_counts(code: str) -> dict:
         "log_seq": state.log_seq,
         "events": RouterEvent.objects.filter(centre__code=code).count(),
         "checkpoints": RouterCheckpoint.objects.filter(centre__code=code).count(),
+        "first_event": RouterEvent.objects.filter(centre__code=code)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first(),
+        "oldest_checkpoint": RouterCheckpoint.objects.filter(centre__code=code)
+        .order_by("log_seq")
+        .values_list("log_seq", flat=True)
+        .first(),
         "contacts": Contact.objects.filter(centre__code=code).count(),
         "open_contacts_per_agent": max(
             [

@@ -306,3 +306,46 @@ def test_a_conference_and_a_cancelled_consult_leave_the_call_with_its_agent(core
     out = _send(core, {"type": "call.transferred", "call": "c1", "to_group": "general"})
     assert out[0]["code"] == "bad_state" and "consult is in progress" in out[0]["reason"]
     assert not core.engine.invariant_violations()
+
+
+def test_after_each_checkpoint_the_log_before_the_oldest_kept_one_is_deleted(centre, agents):
+    core = RouterCore(centre, checkpoint_every=3, keep_checkpoints=2)
+    _send(core, {"type": "config.reload"}, now=100.0)
+    _send(core, {"type": "agent.login", "agent": "a001"}, {"type": "agent.state", "agent": "a001", "state": "ready"})
+    for n in range(6):
+        _send(core, {"type": "call.offered", "call": f"p{n}", "group": "general"})
+        _send(core, {"type": "call.answered", "call": f"p{n}"})
+        _send(core, {"type": "call.ended", "call": f"p{n}", "wrap_up": False})
+        core.maybe_checkpoint()
+    _send(core, {"type": "call.offered", "call": "last", "group": "general"})
+    checkpoints = list(RouterCheckpoint.objects.order_by("log_seq").values_list("log_seq", flat=True))
+    assert len(checkpoints) == 2
+    seqs = list(RouterEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(checkpoints[0] + 1, core.log_seq + 1))  # nothing before the oldest kept checkpoint
+    # a restart still rebuilds the same state, from the latest checkpoint or (if it were lost) the oldest
+    assert RouterCore(centre).engine.snapshot() == core.engine.snapshot()
+    RouterCheckpoint.objects.filter(log_seq=checkpoints[1]).delete()
+    restarted = RouterCore(centre)
+    assert restarted.engine.snapshot()["agents"] == core.engine.snapshot()["agents"]
+    assert restarted.engine.calls.keys() == core.engine.calls.keys() == {"last"}
+
+
+def test_kefu_router_prune_keeps_the_checkpoints_asked_for(centre, agents):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    core = RouterCore(centre, checkpoint_every=10_000, keep_checkpoints=10)
+    _send(core, {"type": "config.reload"}, now=100.0)
+    for _ in range(3):
+        _send(core, {"type": "agent.login", "agent": "a002"}, {"type": "agent.logout", "agent": "a002"})
+        assert core.maybe_checkpoint(force=True)
+    first = RouterCheckpoint.objects.order_by("log_seq").first().log_seq
+    assert RouterCheckpoint.objects.count() == 3
+    assert RouterEvent.objects.order_by("seq").first().seq == first + 1
+    with pytest.raises(CommandError):
+        call_command("router", "--centre", centre.code, "--prune", "--keep-checkpoints", "0")
+    call_command("router", "--centre", centre.code, "--prune", "--keep-checkpoints", "1")
+    assert list(RouterCheckpoint.objects.values_list("log_seq", flat=True)) == [core.log_seq]
+    assert not RouterEvent.objects.exists()
+    restarted = RouterCore(centre)
+    assert restarted.engine.snapshot() == core.engine.snapshot()

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from kefu.contact import transport
 from kefu.contact.models import ContactCentre, RouterCheckpoint, RouterEvent, RouterOutbox, RouterState
+from kefu.contact.router import KEEP_CHECKPOINTS
+from kefu.contact.router import prune as prune_log
 
 
 class Command(BaseCommand):
@@ -26,17 +28,38 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch", type=int, default=200, help=gettext_lazy("Events read at a time."))
         parser.add_argument(
+            "--keep-checkpoints",
+            type=int,
+            default=KEEP_CHECKPOINTS,
+            help=gettext_lazy("Checkpoints kept; the events before the oldest kept one are deleted after each."),
+        )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help=gettext_lazy("Delete old checkpoints and the events before the oldest kept one now, and exit."),
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help=gettext_lazy("Delete the centre's event log, checkpoints and streams, and exit (queues are lost)."),
         )
 
-    def handle(self, *args, centre, redis, checkpoint_every, batch, reset, **options):
+    def handle(self, *args, centre, redis, checkpoint_every, batch, reset, keep_checkpoints, prune, **options):
         redis_url = redis or getattr(settings, "REDIS_URL", "")
-        if not ContactCentre.objects.filter(code=centre).exists():
+        centre_obj = ContactCentre.objects.filter(code=centre).first()
+        if centre_obj is None:
             raise CommandError(_("No contact centre with the code %(code)s.") % {"code": centre})
+        if keep_checkpoints < 1:
+            raise CommandError(_("Keep at least one checkpoint."))
         if reset:
             self._reset(centre, redis_url)
+            return
+        if prune:
+            checkpoints, events = prune_log(centre_obj.pk, keep_checkpoints)
+            self.stdout.write(
+                _("Router log of %(centre)s pruned: %(checkpoints)s checkpoints and %(events)s events deleted.")
+                % {"centre": centre, "checkpoints": checkpoints, "events": events}
+            )
             return
         if not redis_url:
             raise CommandError(
@@ -47,7 +70,9 @@ class Command(BaseCommand):
 
         self.stdout.write(_("Router of %(centre)s running; Ctrl-C stops it.") % {"centre": centre})
         self.stdout.flush()
-        asyncio.run(serve(centre, redis_url, batch=batch, checkpoint_every=checkpoint_every))
+        asyncio.run(
+            serve(centre, redis_url, batch=batch, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints)
+        )
 
     def _reset(self, centre: str, redis_url: str) -> None:
         with transaction.atomic():
