@@ -207,7 +207,7 @@ def seed(as_of: dt.date | None = None, seed: int = 1) -> dict:
 
 
 def _vpmns(groups, members, plan, managers, today: dt.date, rng: random.Random) -> dict:
-    """A VPMN for about one in six groups with at least the GoTone minimum; about one in four ends soon."""
+    """A VPMN for one in six groups with at least the GoTone minimum; one in four agreements ends soon."""
     minimum = parameters.get("groups.vpmn_min_gotone_members")
     ahead = parameters.get("groups.renewal_days_ahead")
     open_by_group: dict[int, list[GroupMember]] = {}
@@ -216,17 +216,23 @@ def _vpmns(groups, members, plan, managers, today: dt.date, rng: random.Random) 
             open_by_group.setdefault(m.group.pk, []).append(m)
     brands = dict(Subscriber.objects.filter(pk__in=[m.subscriber_id for m in members]).values_list("pk", "brand"))
     networks, agreements, vpmn_members = [], [], []
+    eligible = 0
     for group in groups:
         gotone = [m for m in open_by_group.get(group.pk, []) if brands.get(m.subscriber_id) == "gotone"]
-        if len(gotone) < minimum or rng.random() > 0.18 or group.customer_manager is None:
+        if len(gotone) < minimum or group.customer_manager is None:
+            continue
+        eligible += 1
+        if eligible % 6 != 1:  # one in six, the first of them included
             continue
         network = VpmnNetwork(group=group, short_number_from="6000", short_number_to="6999")
-        networks.append(network)
-        if rng.random() < 0.25:
+        if len(networks) % 4 == 0:  # one in four ends within the renewal window, the first of them included
             ends = today + dt.timedelta(days=rng.randrange(5, ahead))
         else:
             ends = today + dt.timedelta(days=rng.randrange(ahead + 30, 700))
-        starts = ends - dt.timedelta(days=365 * rng.choice([1, 2]))
+        networks.append(network)
+        # a one- or two-year term already begun
+        years = 2 if (ends - today).days > 330 else rng.choice([1, 2])
+        starts = ends - dt.timedelta(days=365 * years)
         agreements.append(
             VpmnAgreement(
                 number=f"VA{group.code[2:]}{starts:%y%m}",

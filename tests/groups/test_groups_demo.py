@@ -41,6 +41,7 @@ def test_seed_groups_and_rerun(subscribers):
         regions = set(group.members.values_list("subscriber__region__parent__code", "subscriber__region__code"))
         assert all(group.region.code in pair for pair in regions)
     assert VpmnMember.objects.count() == report["vpmn_members"]
+    assert report["vpmns"] >= 1 and report["agreements_ending_soon"] >= 1
     for agreement in VpmnAgreement.objects.all():
         assert agreement.ends_on > dt.date(2026, 11, 20) > agreement.starts_on
     members = GroupMember.objects.count()
