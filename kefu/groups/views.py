@@ -203,6 +203,7 @@ def group_list(request):
         "page": page,
         "query": query.urlencode(),
         "can_add": request.user.has_perm(services.ADD),
+        "is_manager": services.managers_in_scope(request.user).filter(pk=request.user.pk).exists(),
         "min_members": services.parameters.get("groups.min_members"),
     }
     return render(request, "groups/group_list.html", context, status=status)

@@ -28,6 +28,7 @@ def test_navigation_and_list_filters(logged_in, make_group):
     html = page.content.decode()
     assert page.status_code == 200
     assert 'href="/groups/"' in html  # the navigation entry
+    assert 'id="my-groups"' in html
     assert a.code in html and b.code in html and baoji.code not in html
     filtered = logged_in.get(reverse("groups:list"), {"grade": "A"}).content.decode()
     assert a.code in filtered and b.code not in filtered
