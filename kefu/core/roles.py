@@ -99,6 +99,9 @@ _CC_LEAD = (
     "contact.force_agent_state",
     "contact.listen_recording",
     "workforce.view_shift",
+    "workforce.add_shift",  # team leaders keep the roster (CC-9)
+    "workforce.change_shift",
+    "workforce.delete_shift",
 )
 _CC_ADMIN = (
     *_CC_LEAD,
@@ -116,9 +119,6 @@ _CC_ADMIN = (
         )
         for verb in ("view", "add", "change", "delete")
     ),
-    "workforce.add_shift",
-    "workforce.change_shift",
-    "workforce.delete_shift",
 )
 
 ROLES: dict[str, Role] = {

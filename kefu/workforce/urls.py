@@ -6,4 +6,5 @@ app_name = "workforce"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<slug:centre>/", views.staffing, name="staffing"),
+    path("<slug:centre>/roster/", views.roster, name="roster"),
 ]
