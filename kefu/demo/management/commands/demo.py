@@ -77,6 +77,17 @@ class Command(BaseCommand):
         from kefu.groups.demo import seed as seed_groups
 
         groups = seed_groups(as_of, seed)
+        # Group care: service contacts logged against the plan, surveys, product subscriptions, promotion plans,
+        # trainings and on-site events (after the groups, which clear them).
+        from kefu.groups.care_demo import seed as seed_group_care
+
+        seed_group_care(as_of, seed)
+        # Contact centre: a hotline centre per city (skill groups, the city's agent and manager as agents, IVR menu,
+        # wrap-up codes, tomorrow's shifts) and the calls of the last days, for the wallboard and the forecast.
+        from kefu.contact.demo import seed as seed_contact
+
+        contact = seed_contact(as_of, seed, password)
+        logins = [*logins, *contact["logins"]]
         if verbosity:
             self.stderr.write("")
             self.stdout.write(
@@ -104,6 +115,10 @@ class Command(BaseCommand):
                     "soon": groups["agreements_ending_soon"],
                     "key": groups["key_groups"],
                 }
+            )
+            self.stdout.write(
+                _("%(centres)s contact centres with %(agents)s agents and %(calls)s calls of the last days.")
+                % {"centres": contact["centres"], "agents": contact["agents"], "calls": f"{contact['calls']:,}"}
             )
             for code, token in keyaccounts["tokens"].items():
                 self.stdout.write(_("Partner API token of %(partner)s: %(token)s") % {"partner": code, "token": token})
