@@ -23,8 +23,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,20 +99,24 @@ def _member_figures(start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:
 
 
 def _spend(start: dt.date, end: dt.date) -> dict[int, int]:
-    """Spend per group: the bills of the month of its members during the month (one condition on one membership)."""
-    rows = (
-        Bill.objects.filter(month=start)
-        .filter(
-            Q(subscriber__group_memberships__joined_on__lte=end)
-            & (
-                Q(subscriber__group_memberships__left_on__isnull=True)
-                | Q(subscriber__group_memberships__left_on__gte=start)
-            )
-        )
-        .values("subscriber__group_memberships__group_id")
-        .annotate(total=Sum("total_fen"))
+    """Spend per group: the month's bills of its members during the month, joined on the (subscriber, month)
+    key of the bills (the ORM would join through the subscribers' table for nothing)."""
+    quote = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    group_id, member_sub = column(GroupMember, "group"), column(GroupMember, "subscriber")
+    joined, left = column(GroupMember, "joined_on"), column(GroupMember, "left_on")
+    sql = (
+        f"SELECT m.{group_id}, SUM(b.{column(Bill, 'total_fen')}) FROM {quote(GroupMember._meta.db_table)} m "
+        f"JOIN {quote(Bill._meta.db_table)} b ON b.{column(Bill, 'subscriber')} = m.{member_sub} "
+        f"AND b.{column(Bill, 'month')} = %s "
+        f"WHERE m.{joined} <= %s AND (m.{left} IS NULL OR m.{left} >= %s) GROUP BY m.{group_id}"
     )
-    return {r["subscriber__group_memberships__group_id"]: r["total"] or 0 for r in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, end, start])
+        return {group_id: int(total or 0) for group_id, total in cursor.fetchall()}
 
 
 @transaction.atomic
