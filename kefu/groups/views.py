@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.urls import path, register_converter
+from django.urls import path, register_converter, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
 from kefu.groups import members as member_files
-from kefu.groups import presenters, services
+from kefu.groups import monthly, presenters, services
 from kefu.groups.models import (
     ContactRole,
     FeePayer,
@@ -466,9 +466,58 @@ def member_export(request, code: str):
     return response
 
 
+class MonthForm(forms.Form):
+    month = forms.CharField(label=gettext_lazy("Month (YYYY-MM)"), max_length=7)
+
+
+@login_required
+@permission_required("groups.view_groupmonth", raise_exception=True)
+def months(request):
+    """A month's groups by spend in the caller's scope, the key groups marked; administrators recompute it."""
+    computed = list(GroupMonth.objects.values_list("month", flat=True).distinct().order_by("-month")[:24])
+    status = 200
+    form = MonthForm(request.POST or None)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                result = monthly.recompute(monthly.parse_month(form.cleaned_data["month"]), actor=request.user)
+            except DomainError as exc:
+                status = _apply_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(month)s recomputed: %(groups)d groups, %(key)d key groups.")
+                    % {"month": f"{result.month:%Y-%m}", "groups": result.groups, "key": result.key_groups},
+                )
+                return redirect(f"{reverse('groups:months')}?month={result.month:%Y-%m}")
+    wanted = request.GET.get("month", "")
+    try:
+        month = monthly.parse_month(wanted) if wanted else (computed[0] if computed else None)
+    except DomainError:
+        month, status = None, 400
+    rows = (
+        GroupMonth.objects.restrict(request.user)
+        .filter(month=month)
+        .select_related("group", "group__region", "group__customer_manager")
+        .order_by("rank")
+        if month
+        else GroupMonth.objects.none()
+    )
+    page = Paginator(rows, GROUP_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "month": month,
+        "computed": computed,
+        "page": page,
+        "form": form if request.user.has_perm(monthly.PERMISSION) else None,
+    }
+    return render(request, "groups/group_months.html", context, status=status)
+
+
 urlpatterns = [
     path("", group_list, name="list"),
     path("new/", group_create, name="create"),
+    path("months/", months, name="months"),
     path("<groupcode:code>/", group_detail, name="detail"),
     path("<groupcode:code>/edit/", group_edit, name="edit"),
     path("<groupcode:code>/contacts/", contact_add, name="contact_add"),

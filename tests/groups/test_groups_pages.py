@@ -177,3 +177,24 @@ def test_edit_and_deactivate_contact(logged_in, make_group):
     logged_in.post(reverse("groups:contact_deactivate", args=[group.code, contact.pk]))
     contact.refresh_from_db()
     assert not contact.active
+
+
+def test_key_groups_by_month_page(client, make_group, leader_xian, admin_user, manager_xian):
+    from kefu.customers.models import Bill
+
+    top = make_group("xian", members=10)
+    for member in top.members.all():
+        Bill.objects.create(subscriber=member.subscriber, month="2026-10-01", total_fen=900, plan_fee_fen=900)
+    make_group("xian", members=10)
+    hidden = make_group("baoji", members=10)
+    client.force_login(admin_user)
+    assert client.post(reverse("groups:months"), {"month": "2026-13"}).status_code == 422
+    response = client.post(reverse("groups:months"), {"month": "2026-10"})
+    assert response.status_code == 302
+    client.force_login(leader_xian)
+    html = client.get(reverse("groups:months")).content.decode()
+    assert f'data-code="{top.code}" data-key-group="1"' in html and hidden.code not in html
+    assert 'id="month-form"' not in html  # leaders read, administrators recompute
+    assert client.post(reverse("groups:months"), {"month": "2026-10"}).status_code == 403
+    client.force_login(manager_xian)
+    assert client.get(reverse("groups:months")).status_code == 403
