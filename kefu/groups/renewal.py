@@ -243,7 +243,7 @@ def _forward(definition, step_code: str):
 def _pass_skipped(order, renewal: VpmnRenewal) -> None:
     """Take the system's transition out of every skipped step the order stands at (the engine's moves)."""
     from kefu.workorders import services as orders
-    from kefu.workorders.models import EventKind, Status
+    from kefu.workorders.models import Status
 
     order._vpmn_following = True
     try:
@@ -252,25 +252,13 @@ def _pass_skipped(order, renewal: VpmnRenewal) -> None:
             t = _forward(definition, order.step)
             if t is None:
                 return
-            now = timezone.now()
-            before = orders.current_state(order)
-            source = order.step
-            order._tmf_before = orders.tmf_status(order)
-            orders._enter_step(order, definition, t.target, now)
-            orders._save(order, now)
-            orders._event(
+            orders.system_transition(
                 order,
-                None,
-                EventKind.TRANSITION,
-                now,
+                t.code,
+                timezone.now(),
                 _("Step skipped for grade %(grade)s groups.") % {"grade": renewal.agreement.network.group.grade},
-                transition=t.code,
-                name=t.name,
                 skipped=True,
-                fields={},
-                **{"from": source, "to": t.target},
             )
-            orders._audit(None, order, "transition", {"transition": t.code, "skipped": source, "before": before})
         if order.status == Status.CLOSED and order.step == FINAL_STEP and renewal.new_agreement_id is None:
             complete(order, renewal)
     finally:

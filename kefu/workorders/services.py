@@ -1140,6 +1140,28 @@ def _transition(user, order: WorkOrder, code: str, given: dict, now) -> WorkOrde
     return order
 
 
+def system_transition(order: WorkOrder, code: str, now, text: str = "", **data) -> WorkOrder:
+    """Move an open order along transition `code` as the system (no actor, no required fields), on the
+    timeline and in the audit trail like any move: for flows another area drives, e.g. the steps of a VPMN
+    renewal that a group's grade skips. The caller holds the order (saved inside its transaction)."""
+    _require_open(order)
+    definition = order.definition()
+    t = definition.transition(order.step, code)
+    if t is None:
+        raise _not_allowed(order, definition, code)
+    before = current_state(order)
+    source = order.step
+    if getattr(order, "_tmf_before", None) is None:
+        order._tmf_before = tmf_status(order)
+    target = _enter_step(order, definition, t.target, now)
+    _save(order, now)
+    kind = EventKind.CLOSE if target.final else EventKind.TRANSITION
+    moved = {"from": source, "to": t.target}
+    _event(order, None, kind, now, text, transition=t.code, name=t.name, fields={}, **moved, **data)
+    _audit(None, order, "transition", {"transition": t.code, "before": before, "after": current_state(order)})
+    return order
+
+
 def _reopen(user, order: WorkOrder, definition: WorkflowDef, fields: dict, before: dict, now) -> WorkOrder:
     """A dissatisfied callback sends the order back to its handling step (WO-5)."""
     step = order.step
