@@ -225,8 +225,34 @@ def start_due(user, now=None) -> int:
     return start_due_renewals(now)
 
 
+def expire_lapsed(now=None) -> int:
+    """Agreements past their end date are expired (a renewal still running goes on and signs the next one)."""
+    day = timezone.localdate(now or timezone.now())
+    expired = 0
+    with transaction.atomic():
+        lapsed = (
+            VpmnAgreement.objects.select_for_update(of=("self",))
+            .select_related("network__group")
+            .filter(status__in=[AgreementStatus.ACTIVE, AgreementStatus.RENEWING], ends_on__lt=day)
+            .order_by("id")[:500]
+        )
+        for agreement in lapsed:
+            before = agreement.status
+            agreement.status = AgreementStatus.EXPIRED
+            agreement.save(update_fields=["status"])
+            record_change(
+                None,
+                agreement,
+                "expired",
+                {"status": [before, AgreementStatus.EXPIRED], "ends_on": agreement.ends_on.isoformat()},
+                region_id=agreement.network.group.region_id,
+            )
+            expired += 1
+    return expired
+
+
 def job(now=None) -> int:
-    return start_due_renewals(now)
+    return start_due_renewals(now) + expire_lapsed(now)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -232,3 +232,15 @@ def test_a_withdrawn_renewal_puts_the_agreement_back_in_force(due_group, leader_
     orders.withdraw(leader_xian, order.number, version=order.version, reason="集团暂缓续签")
     assert VpmnAgreement.objects.get(number=f"VX-{group.code}").status == AgreementStatus.ACTIVE
     assert renewal.start_due_renewals() == 0
+
+
+def test_an_agreement_past_its_end_expires_once_and_is_audited(due_group):
+    lapsed = due_group(ends_in=-1)
+    in_force = due_group(ends_in=200)
+    worker.run_once()
+    worker.run_once()
+    old = VpmnAgreement.objects.get(number=f"VX-{lapsed.code}")
+    assert old.status == AgreementStatus.EXPIRED
+    assert VpmnAgreement.objects.get(number=f"VX-{in_force.code}").status == AgreementStatus.ACTIVE
+    assert AuditEvent.objects.filter(action="expired", object_id=str(old.pk)).count() == 1
+    assert not VpmnRenewal.objects.filter(agreement=old).exists()  # a lapsed agreement is not renewed by the job
