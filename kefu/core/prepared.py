@@ -15,14 +15,15 @@ be found in the parameters) is simply run through the ORM every time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
 
 from kefu.core.cache import TTLCache
 
@@ -33,8 +34,9 @@ class _Compiled:
     using: str
     sql: str
     params: tuple
-    slots: tuple[tuple[int, int], ...]  # (position in params, index of the value)
+    slots: tuple[tuple[int, int, bool], ...]  # (position in params, index of the value, passed as text)
     state: dict
+    names: tuple[str, ...] | None  # the keys of a values() queryset's rows; None: model instances
 
 
 _EMPTY = object()  # the queryset can match nothing (e.g. an empty scope)
@@ -44,8 +46,9 @@ _UNPREPARABLE = object()
 _compiled = TTLCache(ttl=3600.0, max_entries=2_000)
 
 
-def fetch(shape: Hashable, build: Callable[..., QuerySet], *values) -> list[Model]:
-    """`list(build(*values))`, without compiling the queryset again for a shape already seen."""
+def fetch(shape: Hashable, build: Callable[..., QuerySet], *values) -> list:
+    """`list(build(*values))` — model instances, or dicts for a values() queryset — without compiling the
+    queryset again for a shape already seen. Values may be ints, strings and dates."""
     entry = _compiled.get_or_compute(shape, lambda: _compile(build, values))
     if entry is _EMPTY:
         return []
@@ -55,11 +58,15 @@ def fetch(shape: Hashable, build: Callable[..., QuerySet], *values) -> list[Mode
 
 
 def _stand_in(index: int, value):
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return -(2**62) + 7919 * index
-    return f"\u27eaprepared value {index}\u27eb"
+    if isinstance(value, str):
+        return f"\u27eaprepared value {index}\u27eb"
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.date(1111, 1, 1) + dt.timedelta(days=index)
+    return None
 
 
 def _compile(build: Callable[..., QuerySet], values: tuple):
@@ -67,6 +74,8 @@ def _compile(build: Callable[..., QuerySet], values: tuple):
     if any(s is None for s in stand_ins):
         return _UNPREPARABLE
     queryset = build(*stand_ins)
+    if queryset._iterable_class not in (ModelIterable, ValuesIterable) or queryset._known_related_objects:
+        return _UNPREPARABLE
     compiler = queryset.query.get_compiler(using=queryset.db)
     try:
         sql, params = compiler.as_sql()
@@ -74,26 +83,36 @@ def _compile(build: Callable[..., QuerySet], values: tuple):
         return _EMPTY
     if not sql:
         return _EMPTY
-    index = {(type(s), s): i for i, s in enumerate(stand_ins)}
-    slots = tuple((pos, index[(type(p), p)]) for pos, p in enumerate(params) if (type(p), p) in index)
-    if {i for _, i in slots} != set(range(len(values))):
+    # a date reaches SQLite as its ISO text
+    index = {(type(s), s): (i, False) for i, s in enumerate(stand_ins)}
+    index.update({(str, s.isoformat()): (i, True) for i, s in enumerate(stand_ins) if isinstance(s, dt.date)})
+    slots = tuple((pos, *index[(type(p), p)]) for pos, p in enumerate(params) if (type(p), p) in index)
+    if {i for _, i, _ in slots} != set(range(len(values))):
         return _UNPREPARABLE
     state = {k: v for k, v in compiler.__dict__.items() if k not in ("connection", "using", "query")}
-    return _Compiled(compiler.query, queryset.db, sql, tuple(params), slots, state)
+    names = None
+    if queryset._iterable_class is ValuesIterable:
+        query = queryset.query
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+        if query.selected:
+            names = tuple(query.selected)
+    return _Compiled(compiler.query, queryset.db, sql, tuple(params), slots, state, names)
 
 
-def _run(entry: _Compiled, values: tuple) -> list[Model]:
+def _run(entry: _Compiled, values: tuple) -> list:
     db = entry.using
     compiler = entry.query.get_compiler(using=db)
     compiler.__dict__.update(entry.state)
     params = list(entry.params)
-    for pos, i in entry.slots:
-        params[pos] = values[i]
+    for pos, i, as_text in entry.slots:
+        params[pos] = values[i].isoformat() if as_text else values[i]
     with connections[db].cursor() as cursor:
         cursor.execute(entry.sql, params)
         rows = cursor.fetchall()
     if not rows:
         return []
+    if entry.names is not None:  # as Django's ValuesIterable does
+        return [dict(zip(entry.names, row, strict=False)) for row in compiler.results_iter([rows])]
     # as Django's ModelIterable does with the rows of a compiled query
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model_cls = klass_info["model"]
