@@ -90,3 +90,57 @@ def test_an_offered_call_pops_the_known_customer_on_the_desktop(browser, asgi_se
         page.locator("#wrap-up[hidden]").wait_for(state="attached")
     finally:
         context.close()
+
+
+def _desk(browser, base: str, username: str):
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login/?next=/contact/desktop/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/contact/desktop/")
+    page.locator("#connection[data-up='1']").wait_for()
+    page.locator("[data-action=login]").click()
+    page.locator("#desktop[data-state=logged_in]").wait_for()
+    page.locator("[data-action=ready]").click()
+    page.locator("#desktop[data-state=ready]").wait_for()
+    return context, page
+
+
+def test_a_consult_then_warm_transfer_between_two_desktops(browser, asgi_server):
+    base, seeded = asgi_server
+    first, a = _desk(browser, base, "agent.pop")
+    second, b = _desk(browser, base, "agent.pop2")  # ready after a: a gets the call
+    try:
+        token = _post(base, "/api/v1/auth/token", {"username": "switch.pop", "password": PASSWORD})["token"]
+        offered = {"type": "call.offered", "call": "1711.43", "group": "general", "caller": seeded["msisdn"]}
+        _post(base, "/api/v1/cti/xa10086/events", offered, token)
+        a.locator("#pop .pop-name").wait_for()
+        a.locator("#answer").click()
+        a.locator("#desktop[data-state=talking]").wait_for()
+
+        a.locator("#transfer-to").select_option("agent:p002")
+        a.locator("[data-call=consult]").click()
+        a.locator("#consult-controls:not([hidden])").wait_for()
+        # the consulted desk rings with the consult leg and already shows the customer
+        b.locator("#consult-leg:not([hidden])").wait_for()
+        assert b.locator("#consult-pop .pop-name").inner_text() == "陈静"
+        assert b.locator("#consult-from").inner_text() == "p001"
+        b.locator("#consult-answer").click()
+        a.locator("#desktop[data-consult=talking]").wait_for()
+
+        a.locator("[data-consult=consult_complete]").click()
+        # the call is b's now; a goes to wrap-up
+        b.locator("#call:not([hidden])").wait_for()
+        assert b.locator("#call-id").inner_text() == "1711.43"
+        assert b.locator("#pop .pop-name").inner_text() == "陈静"
+        assert b.locator("#consult-leg").is_hidden()
+        a.locator("#wrap-up:not([hidden])").wait_for()
+        assert a.locator("#consult-controls").is_hidden()
+        b.locator("[data-call=end]").click()
+        b.locator("#wrap-up:not([hidden])").wait_for()
+    finally:
+        first.close()
+        second.close()

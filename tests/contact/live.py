@@ -194,7 +194,8 @@ def router_state(code: str) -> dict:
 
 
 def seed_desktop(code: str, password: str) -> dict:
-    """A centre with agent p001 (agent.pop) in group `general`, a switch account, a known customer."""
+    """A centre with agents p001 (agent.pop) and p002 (agent.pop2) in group `general`, a switch account,
+    a known customer."""
     import datetime as dt
 
     from django.contrib.auth.models import Group
@@ -210,15 +211,20 @@ def seed_desktop(code: str, password: str) -> dict:
     group = SkillGroup.objects.create(centre=centre, code="general", name="综合", region=regions["xian"])
     WrapUpCode.objects.create(code="bill_inquiry", name="查询话费账单")
     users = {}
-    for username, role, region in (("agent.pop", "agent", "xian"), ("switch.pop", "switch", "shaanxi")):
+    for username, role, region, name in (
+        ("agent.pop", "agent", "xian", "李娜"),
+        ("agent.pop2", "agent", "xian", "王芳"),  # the colleague consulted in the consult test
+        ("switch.pop", "switch", "shaanxi", "李娜"),
+    ):
         user = User.objects.create_user(username=username, password=password, region=regions[region])
         user.data_scope = "province" if role == "switch" else "city"
-        user.first_name = "李娜"
+        user.first_name = name
         user.save()
         user.groups.add(Group.objects.get(name=role))
-        users[role] = user
-    agent = Agent.objects.create(user=users["agent"], centre=centre, code="p001")
-    AgentSkill.objects.create(agent=agent, group=group, level=1)
+        users[username] = user
+    for username, code in (("agent.pop", "p001"), ("agent.pop2", "p002")):
+        agent = Agent.objects.create(user=users[username], centre=centre, code=code)
+        AgentSkill.objects.create(agent=agent, group=group, level=1)
     subscriber = Subscriber.objects.create(
         msisdn="13912345678",
         name="陈静",
