@@ -31,6 +31,7 @@ ENTRIES = [
     ("keyaccounts:standards", _("Service standards"), "keyaccounts.view_worklog"),
     ("keyaccounts:rules", _("Key-account rules"), "keyaccounts.view_ruleversion"),
     ("groups:list", _("Group customers"), "groups.view_groupcustomer"),
+    ("groups:vpmn_applications", _("VPMN"), ("groups.add_vpmnapplication", "groups.approve_vpmnapplication")),
     ("groups:care", _("Group care"), "groups.view_promotionplan"),
     ("admin:index", _("Administration"), "core.change_parameter"),
 ]

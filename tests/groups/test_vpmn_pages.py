@@ -148,3 +148,12 @@ def test_a_role_without_group_rights_is_refused_not_crashed(client, group, manag
     assert client.post(f"/groups/vpmn/applications/{application.number}/submit/", {}).status_code == 403
     assert client.get(f"/groups/vpmn/g/{group.code}/").status_code == 403
     assert VpmnApplication.objects.get().status == ApplicationStatus.DRAFT
+
+
+def test_the_navigation_leads_managers_and_leaders_to_the_vpmn_pages_and_not_agents(
+    client, manager_xian, leader_xian, agent_xian
+):
+    for user, shown in ((manager_xian, True), (leader_xian, True), (agent_xian, False)):
+        _login(client, user)
+        page = client.get("/groups/").content.decode() if shown else client.get("/customers/").content.decode()
+        assert ('href="/groups/vpmn/applications/"' in page) is shown, user.username
