@@ -393,13 +393,20 @@ class Engine:
         served = call.served
         served.aht += self.aht_alpha * ((now - call.answered_at) - served.aht)
         agent.call = None
-        decisions = self._release_consultant(call, now)
+        if call.consultant is not None:  # the consulted agent is released with the call
+            decisions = self._release_consultant(call, now)
+            self._finish(call, _ENDED)
+            if wrap_up:
+                agent.state = _WRAP_UP
+                return decisions
+            agent.state = _TALKING
+            return decisions + self._move(agent, _READY, now)
         self._finish(call, _ENDED)
         if wrap_up:
             agent.state = _WRAP_UP
-            return decisions
+            return []
         agent.state = _TALKING
-        return decisions + self._move(agent, _READY, now)
+        return self._move(agent, _READY, now)
 
     def call_transferred(
         self,

@@ -38,7 +38,7 @@
       var st = cell(labels[agent.state] || agent.state); st.dataset.field = "state"; tr.appendChild(st);
       tr.appendChild(cell(agent.reason));
       tr.appendChild(cell(Math.max(0, Math.round(now - agent.since)) + "s", "num"));
-      tr.appendChild(cell(agent.call));
+      tr.appendChild(cell(agent.call || (agent.consult ? "⇄ " + agent.consult : null)));  // ⇄: consulted on the call
       var td = document.createElement("td");
       if (root.dataset.force && agent.state !== "logged_out") {
         // any state may be asked for; the router refuses an illegal change (on a call -> logged out) with its reason
@@ -73,8 +73,8 @@
     if (m.type === "snapshot") { snapshot = m; render(); return; }
     if (m.type === "agent.state" && snapshot) {
       var row = snapshot.agents.find(function (a) { return a.agent === m.agent; });
-      if (row) { row.state = m.state; row.reason = m.reason; row.call = m.call; row.since = m.at; }
-      else snapshot.agents.push({agent: m.agent, name: "", state: m.state, reason: m.reason, call: m.call, since: m.at});
+      if (row) { row.state = m.state; row.reason = m.reason; row.call = m.call; row.consult = m.consult; row.since = m.at; }
+      else snapshot.agents.push({agent: m.agent, name: "", state: m.state, reason: m.reason, call: m.call, consult: m.consult, since: m.at});
       render();
     }
   }

@@ -77,6 +77,56 @@ def test_a_blind_transfer_to_a_group_queues_or_assigns_the_call_there(cc):
     cc.logout(agent)
 
 
+def test_a_consult_offers_a_consult_leg_then_the_call_moves_to_the_consulted_agent(cc):
+    first, second = cc.agents[0], cc.agents[1]
+    cc.login_ready(first)
+    call = cc.call()
+    cc.send({"type": "call.offered", "call": call, "group": cc.group})
+    cc.send({"type": "call.answered", "call": call})
+    busy = cc.send({"type": "call.consult", "call": call, "to_agent": second})  # logged out
+    assert busy.status == "refused" and busy.problem["field"] == "to_agent"
+    cc.login_ready(second)
+    consult = cc.send({"type": "call.consult", "call": call, "to_agent": second})
+    assert consult.status == "accepted"
+    [offer] = consult.of("call.consult_offered")
+    assert (offer["call"], offer["agent"], offer["consultant"]) == (call, first, second)
+    assert {"agent": second, "state": "ringing", "call": None, "consult": call}.items() <= (
+        consult.of("agent.state")[0].items()
+    )
+    # while consulted, the agent holds no customer call and cannot log out
+    refused = cc.send({"type": "agent.state", "agent": second, "state": "logged_out"})
+    assert refused.status == "refused" and refused.problem["refused"] == "illegal_transition"
+    assert cc.send({"type": "call.consult_answered", "call": call}).of("call.consult_answered")
+    assert cc.send({"type": "call.conferenced", "call": call}).of("call.conferenced")
+    done = cc.send({"type": "call.consult_completed", "call": call, "wrap_up": False})
+    assert done.of("call.consult_completed")[0]["to_agent"] == second
+    states = {m["agent"]: (m["state"], m["call"]) for m in done.of("agent.state")}
+    assert states == {first: ("ready", None), second: ("talking", call)}
+    ended = cc.send({"type": "call.ended", "call": call, "wrap_up": False})
+    assert ended.of("call.ended")[0]["agent"] == second
+    cc.logout(first, second)
+
+
+def test_a_cancelled_consult_leaves_the_call_with_its_agent(cc):
+    first, second = cc.agents[0], cc.agents[1]
+    cc.login_ready(first, second)
+    call = cc.call()
+    cc.send({"type": "call.offered", "call": call, "group": cc.group})
+    owner = first if cc.send({"type": "call.answered", "call": call}).of("agent.state")[0]["agent"] == first else second
+    other = second if owner == first else first
+    assert cc.send({"type": "call.consult", "call": call, "to_group": cc.empty_group}).problem["refused"] == (
+        "agent_busy"
+    )
+    cc.send({"type": "call.consult", "call": call, "to_group": cc.group})  # the other agent is the only one ready
+    early = cc.send({"type": "call.consult_completed", "call": call})
+    assert early.status == "refused" and early.problem["refused"] == "bad_state"
+    cancelled = cc.send({"type": "call.consult_cancelled", "call": call, "reason": "no answer"})
+    assert cancelled.of("call.consult_cancelled")[0]["consultant"] == other
+    assert {m["agent"]: m["state"] for m in cancelled.of("agent.state")} == {other: "ready"}
+    assert cc.send({"type": "call.ended", "call": call}).of("call.ended")[0]["agent"] == owner
+    cc.logout(first, second)
+
+
 def test_a_caller_may_abandon_while_queued_and_a_call_id_is_never_reused(cc):
     call = cc.call()
     cc.send({"type": "call.offered", "call": call, "group": cc.empty_group})
