@@ -448,6 +448,9 @@ class RouterCore:
         elif kind == "call.ended":
             contact.ended_at = at
             fields = ["ended_at"]
+            if contact.details and "consult" in contact.details:  # the consulted agent was released too
+                contact.details.pop("consult")
+                fields.append("details")
             if event.get("recording"):
                 contact.recording_ref = event["recording"]
                 fields.append("recording_ref")

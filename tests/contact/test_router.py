@@ -305,6 +305,11 @@ def test_a_conference_and_a_cancelled_consult_leave_the_call_with_its_agent(core
     _send(core, {"type": "call.consult", "call": "c1", "to_agent": "a002"})
     out = _send(core, {"type": "call.transferred", "call": "c1", "to_group": "general"})
     assert out[0]["code"] == "bad_state" and "consult is in progress" in out[0]["reason"]
+    # the customer hangs up during the consult: the consulted agent is free, the record says no consult
+    out = _send(core, {"type": "call.ended", "call": "c1"})
+    assert out[0]["consultant"] == "a002"
+    assert {m["agent"]: m["state"] for m in out if m["type"] == "agent.state"} == {"a002": "ready", "a003": "wrap_up"}
+    assert "consult" not in Contact.objects.get(call_id="c1").details
     assert not core.engine.invariant_violations()
 
 
