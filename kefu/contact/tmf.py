@@ -24,14 +24,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from kefu.contact.models import Contact, Direction, Outcome
-from kefu.core.api import Problem
 from kefu.core.errors import ErrorCode
 from kefu.core.masking import Masker
 from kefu.core.models import AccessAction
 from kefu.core.services import record_access
 from kefu.core.tmf_api import (
+    OUTPUT,
+    READ_ERRORS,
     TmfError,
-    TmfProblem,
     check_get_query,
     invalid,
     parse_id,
@@ -172,10 +172,6 @@ class Tmf683PartyInteraction(Schema):
     type: str | None = Field(None, alias="@type")
 
 
-_ERRORS = {403: TmfProblem, 404: TmfProblem, 422: TmfProblem, 401: Problem}
-_OUTPUT = {"exclude_unset": True, "by_alias": True}
-
-
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
@@ -298,9 +294,9 @@ def _scoped(request):
 
 @router.get(
     "/partyInteraction",
-    response={200: list[Tmf683PartyInteraction], **_ERRORS},
+    response={200: list[Tmf683PartyInteraction], **READ_ERRORS},
     url_name="tmf683_interaction_list",
-    **_OUTPUT,
+    **OUTPUT,
 )
 @tmf_errors
 def list_interactions(request, response: HttpResponse):
@@ -323,9 +319,9 @@ def list_interactions(request, response: HttpResponse):
 
 @router.get(
     "/partyInteraction/{id}",
-    response={200: Tmf683PartyInteraction, **_ERRORS},
+    response={200: Tmf683PartyInteraction, **READ_ERRORS},
     url_name="tmf683_interaction",
-    **_OUTPUT,
+    **OUTPUT,
 )
 @tmf_errors
 def get_interaction(request, id: str):

@@ -13,14 +13,16 @@ One place for what every TMF resource collection does the same way:
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
 
+from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
 
 DEFAULT_LIMIT = 20
@@ -67,6 +69,55 @@ class TmfProblem(Schema):
     detail: str = Field(description="The same as message (Kefu's problem shape)")
     field: str | None = Field(None, description="The query parameter or attribute at fault")
     type: str = Field("Error", alias="@type")
+
+
+# The 4xx answers of a read-only TMF operation, and how its resources are written (only what is set, by alias).
+READ_ERRORS = {403: TmfProblem, 404: TmfProblem, 422: TmfProblem, 401: Problem}
+OUTPUT = {"exclude_unset": True, "by_alias": True}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An attribute filter of a resource collection: its values as a query, and its OpenAPI description."""
+
+    to_q: Callable[[list[str]], Q]
+    description: str
+    split: bool = True  # the value may be a comma-separated list (OR)
+
+
+def openapi_parameters(filters: Mapping[str, Filter], collection: bool) -> dict:
+    """The query parameters of a TMF GET for the OpenAPI document: `fields`, and on a collection the paging
+    parameters and the filters."""
+    params = [
+        {
+            "in": "query",
+            "name": "fields",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Comma-separated attributes to return (id and href always come)",
+        }
+    ]
+    if collection:
+        params += [
+            {"in": "query", "name": "offset", "required": False, "schema": {"type": "integer", "minimum": 0}},
+            {
+                "in": "query",
+                "name": "limit",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            },
+            *(
+                {
+                    "in": "query",
+                    "name": name,
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": spec.description + (" (comma-separated values: any of them)" if spec.split else ""),
+                }
+                for name, spec in filters.items()
+            ),
+        ]
+    return {"parameters": params}
 
 
 def tmf_errors(view):

@@ -14,15 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from kefu.core.api import Problem
 from kefu.core.errors import ErrorCode, NotFound
 from kefu.core.masking import Masker
 from kefu.core.tmf_api import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
+    OUTPUT,
+    READ_ERRORS,
     TmfError,
-    TmfProblem,
     check_get_query,
+    openapi_parameters,
     parse_id,
     parse_list_query,
     select_fields,
@@ -114,43 +113,6 @@ class Tmf632Individual(Schema):
     type: str | None = Field(None, alias="@type")
 
 
-_ERRORS = {403: TmfProblem, 404: TmfProblem, 422: TmfProblem, 401: Problem}
-_OUTPUT = {"exclude_unset": True, "by_alias": True}
-
-
-def _parameters(filters: dict[str, tmf_mapping.Filter], collection: bool) -> dict:
-    params = [
-        {
-            "in": "query",
-            "name": "fields",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "Comma-separated attributes to return (id and href always come)",
-        }
-    ]
-    if collection:
-        params += [
-            {"in": "query", "name": "offset", "required": False, "schema": {"type": "integer", "minimum": 0}},
-            {
-                "in": "query",
-                "name": "limit",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-            },
-        ]
-        params += [
-            {
-                "in": "query",
-                "name": name,
-                "required": False,
-                "schema": {"type": "string"},
-                "description": spec.description + (" (comma-separated values: any of them)" if spec.split else ""),
-            }
-            for name, spec in filters.items()
-        ]
-    return {"parameters": params}
-
-
 # --- shared steps -------------------------------------------------------------------------------
 
 
@@ -197,10 +159,10 @@ def _get(request, id: str, attributes, to_resource, detail: str, not_found: str)
 
 @tmf629_router.get(
     "/customer",
-    response={200: list[Tmf629Customer], **_ERRORS},
+    response={200: list[Tmf629Customer], **READ_ERRORS},
     url_name="tmf629_customer_list",
-    openapi_extra=_parameters(CUSTOMER_FILTERS, collection=True),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(CUSTOMER_FILTERS, collection=True),
+    **OUTPUT,
 )
 @tmf_errors
 def list_customers(request, response: HttpResponse):
@@ -210,10 +172,10 @@ def list_customers(request, response: HttpResponse):
 
 @tmf629_router.get(
     "/customer/{id}",
-    response={200: Tmf629Customer, **_ERRORS},
+    response={200: Tmf629Customer, **READ_ERRORS},
     url_name="tmf629_customer",
-    openapi_extra=_parameters(CUSTOMER_FILTERS, collection=False),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(CUSTOMER_FILTERS, collection=False),
+    **OUTPUT,
 )
 @tmf_errors
 def get_customer(request, id: str):
@@ -226,10 +188,10 @@ def get_customer(request, id: str):
 
 @individual_router.get(
     "/individual",
-    response={200: list[Tmf632Individual], **_ERRORS},
+    response={200: list[Tmf632Individual], **READ_ERRORS},
     url_name="tmf632_individual_list",
-    openapi_extra=_parameters(INDIVIDUAL_FILTERS, collection=True),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(INDIVIDUAL_FILTERS, collection=True),
+    **OUTPUT,
 )
 @tmf_errors
 def list_individuals(request, response: HttpResponse):
@@ -239,10 +201,10 @@ def list_individuals(request, response: HttpResponse):
 
 @individual_router.get(
     "/individual/{id}",
-    response={200: Tmf632Individual, **_ERRORS},
+    response={200: Tmf632Individual, **READ_ERRORS},
     url_name="tmf632_individual",
-    openapi_extra=_parameters(INDIVIDUAL_FILTERS, collection=False),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(INDIVIDUAL_FILTERS, collection=False),
+    **OUTPUT,
 )
 @tmf_errors
 def get_individual(request, id: str):

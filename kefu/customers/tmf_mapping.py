@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.masking import Masker
 from kefu.core.models import Region, RegionLevel
-from kefu.core.tmf_api import invalid, parse_id
+from kefu.core.tmf_api import Filter, invalid, parse_id
 from kefu.core.validators import MSISDN_RULE, is_msisdn
 from kefu.customers import presenters
 from kefu.customers.models import Brand, IdType, Subscriber, SubscriberStatus, VipTier
@@ -307,13 +306,6 @@ def _given_names(values: list[str]) -> Q:
 
 
 PHONE_FILTER = "contactMedium.characteristic.phoneNumber"
-
-
-@dataclass(frozen=True)
-class Filter:
-    to_q: Callable[[list[str]], Q]
-    description: str
-    split: bool = True  # the value may be a comma-separated list (OR)
 
 
 CUSTOMER_FILTERS: dict[str, Filter] = {

@@ -12,8 +12,6 @@ region, members and the key-group flag are `partyCharacteristic`s; the customer 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q
@@ -22,16 +20,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from kefu.core.api import Problem
 from kefu.core.errors import ErrorCode
 from kefu.core.masking import Masker
 from kefu.core.tmf_api import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
+    OUTPUT,
+    READ_ERRORS,
+    Filter,
     TmfError,
-    TmfProblem,
     check_get_query,
     invalid,
+    openapi_parameters,
     parse_id,
     parse_list_query,
     select_fields,
@@ -56,13 +54,6 @@ IDENTIFICATION_TYPE = "groupCode"
 
 
 # --- filters ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filter:
-    to_q: Callable[[list[str]], Q]
-    description: str
-    split: bool = True
 
 
 def _one_of(values: list[str], allowed, name: str) -> list[str]:
@@ -170,43 +161,6 @@ class Tmf632Organization(Schema):
     type: str | None = Field(None, alias="@type")
 
 
-_ERRORS = {403: TmfProblem, 404: TmfProblem, 422: TmfProblem, 401: Problem}
-_OUTPUT = {"exclude_unset": True, "by_alias": True}
-
-
-def _parameters(collection: bool) -> dict:
-    params = [
-        {
-            "in": "query",
-            "name": "fields",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "Comma-separated attributes to return (id and href always come)",
-        }
-    ]
-    if collection:
-        params += [
-            {"in": "query", "name": "offset", "required": False, "schema": {"type": "integer", "minimum": 0}},
-            {
-                "in": "query",
-                "name": "limit",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-            },
-            *(
-                {
-                    "in": "query",
-                    "name": name,
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": spec.description + (" (comma-separated values: any of them)" if spec.split else ""),
-                }
-                for name, spec in FILTERS.items()
-            ),
-        ]
-    return {"parameters": params}
-
-
 # --- mapping ----------------------------------------------------------------------------------------------
 
 
@@ -292,10 +246,10 @@ def _collection(request) -> str:
 
 @router.get(
     "/organization",
-    response={200: list[Tmf632Organization], **_ERRORS},
+    response={200: list[Tmf632Organization], **READ_ERRORS},
     url_name="tmf632_organization_list",
-    openapi_extra=_parameters(collection=True),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(FILTERS, collection=True),
+    **OUTPUT,
 )
 @tmf_errors
 def list_organizations(request, response: HttpResponse):
@@ -318,10 +272,10 @@ def list_organizations(request, response: HttpResponse):
 
 @router.get(
     "/organization/{id}",
-    response={200: Tmf632Organization, **_ERRORS},
+    response={200: Tmf632Organization, **READ_ERRORS},
     url_name="tmf632_organization",
-    openapi_extra=_parameters(collection=False),
-    **_OUTPUT,
+    openapi_extra=openapi_parameters(FILTERS, collection=False),
+    **OUTPUT,
 )
 @tmf_errors
 def get_organization(request, id: str):

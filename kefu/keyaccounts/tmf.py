@@ -19,14 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from kefu.core.api import Problem
 from kefu.core.errors import ErrorCode
 from kefu.core.masking import Masker, may_unmask
 from kefu.core.models import AccessAction
 from kefu.core.services import record_access
 from kefu.core.tmf_api import (
+    READ_ERRORS,
     TmfError,
-    TmfProblem,
     check_get_query,
     parse_id,
     parse_list_query,
@@ -58,7 +57,6 @@ ACCOUNT_STATE = {
     SubscriberStatus.CLOSED: "Closed",
 }
 PROGRAM = {"id": "personal", "name": "Personal key accounts", "@referredType": "LoyaltyProgramProduct"}
-_ERRORS = {403: TmfProblem, 404: TmfProblem, 422: TmfProblem, 401: Problem}
 
 
 def _require(request) -> None:
@@ -171,7 +169,7 @@ def _subscriber(request, raw: str, not_found: str) -> Subscriber:
     return subscriber
 
 
-@router.get("/loyaltyAccount", response={200: list[dict], **_ERRORS}, url_name="tmf658_account_list")
+@router.get("/loyaltyAccount", response={200: list[dict], **READ_ERRORS}, url_name="tmf658_account_list")
 @tmf_errors
 def list_accounts(request, response: HttpResponse):
     """Points accounts of the on-net subscribers of the caller's scope; filter `state`."""
@@ -191,7 +189,7 @@ def list_accounts(request, response: HttpResponse):
     return items
 
 
-@router.get("/loyaltyAccount/{id}", response={200: dict, **_ERRORS}, url_name="tmf658_account")
+@router.get("/loyaltyAccount/{id}", response={200: dict, **READ_ERRORS}, url_name="tmf658_account")
 @tmf_errors
 def get_account(request, id: str):
     _require(request)
@@ -201,7 +199,7 @@ def get_account(request, id: str):
     return select_fields(account(request, s, Masker(request.user)), fields)
 
 
-@router.get("/loyaltyBalance", response={200: list[dict], **_ERRORS}, url_name="tmf658_balance_list")
+@router.get("/loyaltyBalance", response={200: list[dict], **READ_ERRORS}, url_name="tmf658_balance_list")
 @tmf_errors
 def list_balances(request, response: HttpResponse):
     """The balances of one account (`loyaltyAccount.id` is required): one per year earned, valid until expiry."""
@@ -217,7 +215,7 @@ def list_balances(request, response: HttpResponse):
     return items
 
 
-@router.get("/loyaltyBalance/{id}", response={200: dict, **_ERRORS}, url_name="tmf658_balance")
+@router.get("/loyaltyBalance/{id}", response={200: dict, **READ_ERRORS}, url_name="tmf658_balance")
 @tmf_errors
 def get_balance(request, id: str):
     _require(request)
@@ -231,7 +229,7 @@ def get_balance(request, id: str):
     return select_fields(found[0], fields)
 
 
-@router.get("/loyaltyExecutionPoint", response={200: list[dict], **_ERRORS}, url_name="tmf658_execution_point_list")
+@router.get("/loyaltyExecutionPoint", response={200: list[dict], **READ_ERRORS}, url_name="tmf658_execution_point_list")
 @tmf_errors
 def list_execution_points(request, response: HttpResponse):
     """Ledger lines (newest first) of the caller's scope; filters `loyaltyAccount.id`, `type`."""
@@ -252,7 +250,7 @@ def list_execution_points(request, response: HttpResponse):
     return items
 
 
-@router.get("/loyaltyExecutionPoint/{id}", response={200: dict, **_ERRORS}, url_name="tmf658_execution_point")
+@router.get("/loyaltyExecutionPoint/{id}", response={200: dict, **READ_ERRORS}, url_name="tmf658_execution_point")
 @tmf_errors
 def get_execution_point(request, id: str):
     _require(request)
