@@ -6,16 +6,19 @@ import datetime as dt
 import json
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kefu.contact.models import ContactCentre, SkillGroup
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.workforce import roster as roster_service
 from kefu.workforce import services
 
 
@@ -130,12 +133,6 @@ def _form_error(form: forms.Form, exc: DomainError) -> None:
 def roster(request, centre: str):
     """The roster editor of one day: shifts (add, change, delete), copy the day or its week, a proposal
     generated against the Erlang C requirement to accept, and the coverage chart."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-    from django.urls import reverse
-
-    from kefu.workforce import roster as roster_service
-
     centre_obj = ContactCentre.objects.restrict(request.user).filter(code=centre).first()
     if centre_obj is None:
         raise Http404(_("No such contact centre."))
