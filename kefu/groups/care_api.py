@@ -21,6 +21,7 @@ from kefu.core.errors import NotFound
 from kefu.core.masking import Masker
 from kefu.core.services import require
 from kefu.groups import events, products, service_plans, standards
+from kefu.groups import services as group_services
 from kefu.groups.models import (
     GroupSubscription,
     GroupSurvey,
@@ -339,7 +340,7 @@ class ServiceContactIn(Schema):
 
 @router.get("/{code}/service-contacts", response={200: list[dict[str, Any]], **_ERRORS})
 def list_service_contacts(request, code: str):
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     qs = ServiceContact.objects.filter(group=group).select_related("group", "staff", "contact")
     return [contact_json(c) for c in qs[:LIST_LIMIT]]
 
@@ -348,14 +349,14 @@ def list_service_contacts(request, code: str):
 def log_service_contact(request, code: str, payload: ServiceContactIn):
     """Log a contact with the group (not in the future; the contact person must be the group's)."""
     require(request.user, service_plans.LOG_CONTACT)
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     logged = service_plans.log_contact(request.user, group, payload.kind, payload.at, payload.summary, payload.contact)
     return Status(201, contact_json(logged))
 
 
 @router.get("/{code}/plan-progress", response={200: dict[str, Any], **_ERRORS})
 def plan_progress(request, code: str):
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     return {
         "group": group.code,
         "grade": group.grade,
@@ -373,7 +374,7 @@ class SurveyIn(Schema):
 
 @router.get("/{code}/surveys", response={200: list[dict[str, Any]], **_ERRORS})
 def list_surveys(request, code: str):
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     qs = GroupSurvey.objects.filter(group=group).select_related("group", "contact", "staff")
     return [survey_json(s) for s in qs[:LIST_LIMIT]]
 
@@ -381,7 +382,7 @@ def list_surveys(request, code: str):
 @router.post("/{code}/surveys", response={201: dict[str, Any], **_ERRORS})
 def record_survey(request, code: str, payload: SurveyIn):
     require(request.user, standards.ADD_SURVEY)
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     answer = standards.record_survey(
         request.user, group, payload.surveyed_on, payload.satisfied, payload.aware, payload.contact, payload.comment
     )
@@ -401,14 +402,14 @@ class EndIn(Schema):
 
 @router.get("/{code}/subscriptions", response={200: list[dict[str, Any]], **_ERRORS})
 def list_subscriptions(request, code: str, open: bool = False):
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     return [subscription_json(s) for s in products.subscriptions(group, open_only=open)]
 
 
 @router.post("/{code}/subscriptions", response={201: dict[str, Any], **_ERRORS})
 def subscribe(request, code: str, payload: SubscriptionIn):
     require(request.user, products.SUBSCRIBE)
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     product = products.get_product(payload.product)
     sub = products.subscribe(request.user, group, product, payload.started_on, payload.quantity, payload.ended_on)
     return Status(201, subscription_json(sub))
@@ -417,7 +418,7 @@ def subscribe(request, code: str, payload: SubscriptionIn):
 @router.post("/{code}/subscriptions/{subscription_id}/end", response={200: dict[str, Any], **_ERRORS})
 def end_subscription(request, code: str, subscription_id: int, payload: EndIn):
     require(request.user, products.SUBSCRIBE)
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     sub = GroupSubscription.objects.filter(group=group, pk=subscription_id).select_related("group", "product").first()
     if sub is None:
         raise NotFound(_("No such subscription."))
@@ -436,14 +437,14 @@ class EventIn(Schema):
 
 @router.get("/{code}/events", response={200: list[dict[str, Any]], **_ERRORS})
 def list_group_events(request, code: str):
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     return [event_json(e) for e in events.events(request.user).filter(group=group)[:LIST_LIMIT]]
 
 
 @router.post("/{code}/events", response={201: dict[str, Any], **_ERRORS})
 def record_event(request, code: str, payload: EventIn):
     require(request.user, events.ADD_EVENT)
-    group = service_plans.care_group(request.user, code)
+    group = group_services.get_group(request.user, code)
     staff = products.resolve_staff(request.user, payload.staff, "staff")
     event = events.record_event(
         request.user,

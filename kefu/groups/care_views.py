@@ -22,6 +22,7 @@ from kefu.core.masking import Masker
 from kefu.core.models import Region
 from kefu.core.scope import scope_region_ids
 from kefu.groups import events, products, service_plans, standards
+from kefu.groups import services as group_services
 from kefu.groups.models import (
     GroupContact,
     GroupGrade,
@@ -47,7 +48,7 @@ def _apply_error(form: forms.Form, exc: DomainError) -> int:
 
 def _group_or_404(user, code: str):
     try:
-        return service_plans.care_group(user, code)
+        return group_services.get_group(user, code)
     except DomainError:
         raise Http404 from None
 

@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core.errors import DomainError, ErrorCode, NotFound
+from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.services import record_change, require
 from kefu.groups.models import (
     GroupContact,
@@ -36,15 +36,6 @@ LOG_CONTACT = "groups.add_servicecontact"
 EDIT_PLAN = "groups.change_serviceplanitem"
 VIEW = "groups.view_groupcustomer"
 MAX_TIMES = 99
-
-
-def care_group(user, code: str) -> GroupCustomer:
-    """The group `code` if `user` may see it; out of scope answers like an unknown code."""
-    require(user, VIEW)
-    group = GroupCustomer.objects.restrict(user).select_related("region", "customer_manager").filter(code=code).first()
-    if group is None:
-        raise NotFound(_("No such group customer."))
-    return group
 
 
 def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -161,7 +152,7 @@ def _check_kind(kind: str) -> None:
 def log_contact(
     user, group: GroupCustomer, kind: str, at: dt.datetime, summary: str, contact_id: int | None = None
 ) -> ServiceContact:
-    """Log a service contact with a group (the group comes from a scoped lookup: `care_group`)."""
+    """Log a service contact with a group (the group comes from the scoped lookup `services.get_group`)."""
     require(user, LOG_CONTACT)
     _check_kind(kind)
     if at is None:

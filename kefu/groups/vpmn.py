@@ -25,6 +25,7 @@ from kefu.core.masking import Masker
 from kefu.core.scope import may_see_region
 from kefu.core.services import record_change, require
 from kefu.customers.models import Brand, ProfileStore, SubscriberStatus
+from kefu.groups import services as group_services
 from kefu.groups.models import (
     AgreementStatus,
     ApplicationStatus,
@@ -102,11 +103,9 @@ def _parse_date(value, field: str) -> dt.date | None:
 
 
 def get_group(user, code: str) -> GroupCustomer:
+    """The group of a VPMN page or call: the VPMN permission, then the one scoped lookup of groups."""
     require(user, VIEW)
-    group = GroupCustomer.objects.restrict(user).select_related("region", "customer_manager").filter(code=code).first()
-    if group is None:
-        raise NotFound(_("No group with this code."))
-    return group
+    return group_services.get_group(user, code)
 
 
 def applications(user, status: str | None = None, group: GroupCustomer | None = None):
