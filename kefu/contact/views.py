@@ -76,7 +76,7 @@ def render_pop(user, subscriber_id: int | None, contact_id: int | None, message:
             context["out_of_scope"] = True
         else:
             view = customer_services.customer_360(user, subscriber, channel="desktop")
-            data = presenters.view_360(view, Masker(user))
+            data = presenters.view_360(view, Masker(user), user)
             context.update(c=data, p=data["profile"])
             if user.has_perm("workorders.add_workorder"):
                 from kefu.workorders.forms import CreateOrderForm
