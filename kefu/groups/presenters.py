@@ -7,6 +7,18 @@ from kefu.groups import services
 from kefu.groups.models import GroupContact, GroupCustomer, GroupMember, GroupMonth
 
 
+def form_msisdn(masker: Masker, stored: str) -> str:
+    """The number an edit form starts with: masked like everywhere else unless the user may unmask."""
+    return masker.msisdn(stored) if stored else stored
+
+
+def typed_msisdn(masker: Masker, typed: str, stored: str) -> str:
+    """The number an edit form sends back: its masked start left as it was means "unchanged"."""
+    if stored and not masker.unmasked and typed == masker.msisdn(stored):
+        return stored
+    return typed
+
+
 def _staff(user) -> dict | None:
     if user is None:
         return None

@@ -334,14 +334,18 @@ def contact_edit(request, code: str, contact_id: int):
         contact = services.get_contact(request.user, group, contact_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    initial = {name: getattr(contact, name) for name in ("name", "role", "title", "msisdn", "email", "is_primary")}
+    masker = Masker(request.user)
+    initial = {name: getattr(contact, name) for name in ("name", "role", "title", "email", "is_primary")}
+    initial["msisdn"] = presenters.form_msisdn(masker, contact.msisdn)
     form = ContactForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            typed = presenters.typed_msisdn(masker, form.cleaned_data["msisdn"], contact.msisdn)
+            data = {**form.cleaned_data, "msisdn": typed}
             try:
-                services.update_contact(request.user, contact, form.cleaned_data)
+                services.update_contact(request.user, contact, data)
             except DomainError as exc:
                 status = _apply_error(form, exc)
             else:

@@ -580,9 +580,13 @@ def get_agreement(user, number: str) -> VpmnAgreement:
 
 
 @transaction.atomic
-def terminate_agreement(user, number: str, *, reason: str) -> VpmnAgreement:
+def terminate_agreement(user, number: str, *, reason: str, group: GroupCustomer | None = None) -> VpmnAgreement:
+    """End an agreement in force; given `group` (a page of that group's VPMN), another group's agreement answers
+    like an unknown one."""
     require(user, MANAGE)
     visible = get_agreement(user, number)
+    if group is not None and visible.network.group_id != group.pk:
+        raise NotFound(_("No VPMN agreement with this number."))
     locked = VpmnAgreement.objects.select_for_update(of=("self",)).select_related("network__group")
     agreement = locked.get(pk=visible.pk)
     reason = (reason or "").strip()

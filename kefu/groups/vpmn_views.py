@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
-from kefu.groups import renewal, vpmn
+from kefu.groups import presenters, renewal, vpmn
 from kefu.groups.models import ApplicationStatus, GroupStatus, VpmnApplication, VpmnNetwork
 
 MEMBER_PAGE_SIZE = 200
@@ -170,6 +170,9 @@ def application_edit(request, number: str):
         form = ApplicationForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
+            data["applicant_msisdn"] = presenters.typed_msisdn(
+                Masker(request.user), data["applicant_msisdn"], application.applicant_msisdn
+            )
             version = data.pop("version")
             try:
                 vpmn.update_application(request.user, number, data, version=version)
@@ -181,6 +184,7 @@ def application_edit(request, number: str):
         status = 422
     else:
         initial = {name: getattr(application, name) for name in vpmn.FORM_FIELDS if name != "requested_plan"}
+        initial["applicant_msisdn"] = presenters.form_msisdn(Masker(request.user), application.applicant_msisdn)
         form = ApplicationForm(
             initial={**initial, "requested_plan": application.requested_plan.code, "version": application.version}
         )
@@ -378,7 +382,7 @@ def agreement_add(request, code: str):
 def agreement_terminate(request, code: str, number: str):
     group = _group_or_404(request.user, code)
     try:
-        vpmn.terminate_agreement(request.user, number, reason=request.POST.get("reason", ""))
+        vpmn.terminate_agreement(request.user, number, reason=request.POST.get("reason", ""), group=group)
     except DomainError as exc:
         return _render_network(request, group, error=exc, status=exc.status)
     messages.success(request, _("Agreement terminated."))
