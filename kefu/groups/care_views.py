@@ -279,7 +279,8 @@ def group_products(request, code: str):
             raise PermissionDenied
         try:
             if request.POST.get("action") == "end":
-                sub = GroupSubscription.objects.filter(group=group, pk=request.POST.get("subscription") or 0).first()
+                chosen = request.POST.get("subscription", "")
+                sub = GroupSubscription.objects.filter(group=group, pk=chosen).first() if chosen.isdigit() else None
                 if sub is None:
                     raise Http404
                 ended = forms.DateField().clean(request.POST.get("ended_on") or None)

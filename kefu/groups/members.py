@@ -109,7 +109,10 @@ def _csv_rows(content: bytes) -> list[list[str]]:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        try:
+            return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error:  # a field beyond the csv module's limit, a NUL byte, …
+            raise DomainError(ErrorCode.INVALID, _("The file is not a readable CSV file."), field="file") from None
     raise DomainError(ErrorCode.INVALID, _("The file is not readable text (UTF-8 or GB18030)."), field="file")
 
 

@@ -36,6 +36,7 @@ LOG_CONTACT = "groups.add_servicecontact"
 EDIT_PLAN = "groups.change_serviceplanitem"
 VIEW = "groups.view_groupcustomer"
 MAX_TIMES = 99
+EARLIEST_YEAR = 2000
 
 
 def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -161,6 +162,10 @@ def log_contact(
         at = timezone.make_aware(at)
     if at > timezone.now() + dt.timedelta(minutes=1):
         raise DomainError(ErrorCode.INVALID, _("A contact cannot be logged in the future."), field="at")
+    if at.year < EARLIEST_YEAR:  # also keeps year 1 from overflowing when stored in UTC
+        raise DomainError(
+            ErrorCode.INVALID, _("A contact is logged from %(year)d on.") % {"year": EARLIEST_YEAR}, field="at"
+        )
     summary = (summary or "").strip()
     if not summary:
         raise DomainError(ErrorCode.INVALID, _("Write a short summary of the contact."), field="summary")

@@ -86,15 +86,23 @@ def term_end(starts_on: dt.date, months: int) -> dt.date:
     return add_months(starts_on, months) - dt.timedelta(days=1)
 
 
+# Agreements, terms and membership dates lie in this range (a term added to 9999-12-31 would overflow).
+YEARS = (2000, 2100)
+
+
 def _parse_date(value, field: str) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise _invalid(_("Give a date as YYYY-MM-DD."), field) from None
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise _invalid(_("Give a date as YYYY-MM-DD."), field) from None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise _invalid(_("Give a date from %(first)d to %(last)d.") % {"first": YEARS[0], "last": YEARS[1]}, field)
+    return day
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,7 +249,13 @@ def next_free_short_number(network: VpmnNetwork) -> str | None:
 
 
 def _stale(obj, version) -> DomainError | None:
-    if version is not None and int(version) != obj.version:
+    if version in (None, ""):
+        return None
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        return _invalid(_("Give a whole number."), "version")
+    if version != obj.version:
         return _conflict(
             _("Someone else changed this meanwhile (version %(current)s, yours %(yours)s); reload and try again.")
             % {"current": obj.version, "yours": version},
