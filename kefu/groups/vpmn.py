@@ -878,6 +878,11 @@ def present_network(n: VpmnNetwork) -> dict:
     }
 
 
+SEARCH_MAX = 60
+
+
 def search_filter(q: str):
     q = (q or "").strip()
+    if len(q) > SEARCH_MAX:  # a long LIKE pattern is refused by SQLite ("pattern too complex")
+        raise _invalid(_("At most %(n)d characters.") % {"n": SEARCH_MAX}, "q")
     return Q(group__code__iexact=q) | Q(group__name__icontains=q) | Q(number__iexact=q) if q else Q()

@@ -35,7 +35,7 @@ def _application(request, application) -> dict:
 class ApplicationFilters(Page):
     status: str | None = None
     group: str | None = Field(None, description="group code")
-    q: str = Field("", description="group code or name, or application number")
+    q: str = Field("", max_length=vpmn.SEARCH_MAX, description="group code or name, or application number")
 
 
 class ApplicationForm(Schema):

@@ -109,7 +109,7 @@ def _network_or_none(user, group) -> VpmnNetwork | None:
 def application_list(request):
     status = request.GET.get("status", "")
     status = status if status in ApplicationStatus.values else ""
-    q = request.GET.get("q", "")
+    q = request.GET.get("q", "").strip()[: vpmn.SEARCH_MAX]
     qs = vpmn.applications(request.user, status=status or None).filter(vpmn.search_filter(q))[:500]
     context = {
         "applications": list(qs),

@@ -310,6 +310,31 @@ def test_a_bad_member_file_is_refused(client, world, manager_xian, name, content
     assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/vpmn/applications", {"q": HUGE}, "q"),
+        ("/api/v1/vpmn/applications", {"status": "lost"}, "status"),
+        ("/api/v1/vpmn/applications", {"limit": "all"}, "limit"),
+        ("/api/v1/groups", {"q": HUGE}, "q"),
+        ("/api/v1/groups", {"grade": "Z"}, "grade"),
+        ("/api/v1/groups", {"region": "atlantis"}, "region"),
+        ("/api/v1/groups", {"offset": -1}, "offset"),
+        ("/api/v1/groups/care/standards", {"period": "2026-Q9"}, "period"),
+        ("/api/v1/groups/care/promotion-report", {"month": "2026-13"}, "month"),
+        ("/api/v1/groups/care/promotion-plans", {"month": "someday"}, "month"),
+        ("/api/v1/groups/care/trainings", {"month": "someday"}, "month"),
+        ("/api/v1/groups/care/events", {"since": "someday"}, "since"),
+        ("/tmf-api/party/v4/organization", {"status": "lost"}, "status"),
+    ],
+)
+def test_bad_queries_are_refused_naming_the_parameter(client, world, manager_xian, path, params, field):
+    response = client.get(path, params, HTTP_AUTHORIZATION=f"Bearer {_token(client, manager_xian)}")
+    assert response.status_code in (400, 422), response.content[:300]
+    problem = response.json()
+    assert field in json.dumps(problem), problem
+
+
 def test_confirm_without_a_preview_token_is_refused(client, world, manager_xian):
     upload = io.BytesIO(b"msisdn\n13800000001\n")
     upload.name = "members.csv"
@@ -353,3 +378,48 @@ def test_bad_form_input_is_refused_on_the_page(client, world, small, users, who,
     response = client.post(reverse(f"groups:{name}", kwargs=kwargs), data)
     assert response.status_code in (302, 400, 404, 409, 422), response.status_code
     assert snapshot() == before
+
+
+# Every field name a groups page reads; each page gets all of them, filled with one kind of garbage.
+FORM_FIELDS = (
+    "action address applicant_msisdn applicant_name at attendees aware code comment confirm contact "
+    "customer_manager demonstrations department discount_plan effective_from effective_to email employees "
+    "ended_on ends_on expected_members fee_payer grade held_on industry into is_primary joined_on key_group kind "
+    "left_on manager month msisdn name nature needs new_lines note other_work participant period place product q "
+    "quantity reason region requested_plan role satisfied score short_number short_number_from short_number_to "
+    "staff started_on starts_on status subscription summary surveyed_on target_subscriptions term_months times "
+    "title token trainer version vpmn_joins"
+).split()
+GARBAGE = {
+    "words": "abc",
+    "huge": HUGE,
+    "year-1": "0001-01-01",
+    "year-9999": "9999-12-31T23:59",
+    "huge-number": "9" * 40,
+    "nul": "a\x00b",
+}
+
+
+def _page_kwargs(name: str, w: World) -> dict:
+    from tests.groups.test_break_in import PAGE_PROBES
+
+    return PAGE_PROBES[name][0].kwargs(w)
+
+
+@pytest.mark.parametrize("name", sorted(__import__("tests.groups.test_break_in").groups.test_break_in.PAGE_PROBES))
+def test_no_page_form_fails_on_garbage(client, world, users, name):
+    """Every page, asked and posted every field it might read with each kind of garbage, by each role: never a
+    500, and nothing changed when the answer is a refusal."""
+    url = reverse(f"groups:{name}", kwargs=_page_kwargs(name, world))
+    for who in ("manager", "admin"):  # a team leader may do less than an administrator, more than a manager
+        client.force_login(users[who])
+        for kind, value in GARBAGE.items():
+            garbage = {field: value for field in [*FORM_FIELDS, "page", "since", "period", "members"]}
+            before = snapshot()
+            if not url.endswith(".xlsx") and "export" not in url:
+                response = client.get(url, garbage)
+                assert response.status_code < 500, f"{who} GET {kind} {url}: {response.status_code}"
+            response = client.post(url, garbage)
+            assert response.status_code < 500, f"{who} POST {kind} {url}: {response.status_code}"
+            if response.status_code >= 400:
+                assert snapshot() == before, f"{who} {kind} {url} refused but changed something"
