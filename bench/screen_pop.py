@@ -30,6 +30,9 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workorders import CpuMeter, _proc_cpu  # noqa: E402  (the sibling benchmark's /proc meter)
+
 ROOT = Path(__file__).resolve().parent.parent
 KEFU = str(ROOT / ".venv" / "bin" / "kefu")
 PASSWORD = "bench-pass-2026"
@@ -136,7 +139,36 @@ end
 """
 
 
-def run_wrk(port: int, token: str, msisdns: list[str], clients: int, seconds: int) -> dict:
+class BackendCpu:
+    """CPU of a database's PostgreSQL backends, sampled while they live (the floor's close before the end)."""
+
+    def __init__(self, url: str):
+        self.dsn, self.dbname = url.rsplit("/", 1)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        with psycopg.connect(f"{self.dsn}/postgres", autocommit=True) as conn:
+            while self.running:
+                rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)).fetchall()
+                for (pid,) in rows:
+                    cpu = _proc_cpu(pid)
+                    if cpu:
+                        self.first.setdefault(pid, cpu)
+                        self.last[pid] = cpu
+                time.sleep(0.2)
+
+    def stop(self) -> float:
+        """CPU seconds the backends spent since they were first seen."""
+        self.running = False
+        self.thread.join()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def run_wrk(port: int, token: str, msisdns: list[str], clients: int, seconds: int, meter=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         numbers = Path(tmp) / "numbers.txt"
         numbers.write_text("\n".join(msisdns))
@@ -148,14 +180,23 @@ def run_wrk(port: int, token: str, msisdns: list[str], clients: int, seconds: in
             capture_output=True,
             check=True,
         )
+        app0, db0 = meter.sample() if meter else (0.0, 0.0)
         out = subprocess.run(
             ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
+        app1, db1 = meter.sample() if meter else (0.0, 0.0)
     requests, duration_us, p50_us, p99_us, errors = map(int, re.search(r"RESULT (.*)", out).group(1).split())
-    return {"rps": requests / (duration_us / 1e6), "p50": p50_us / 1000, "p99": p99_us / 1000, "errors": errors}
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50": p50_us / 1000,
+        "p99": p99_us / 1000,
+        "errors": errors,
+        "app_ms": (app1 - app0) * 1000 / max(requests, 1),
+        "db_ms": max(db1 - db0, 0.0) * 1000 / max(requests, 1),
+    }
 
 
 def capture_sql(url: str, msisdn: str, token: str) -> list[tuple[str, tuple]]:
@@ -218,17 +259,23 @@ def run_floor(url: str, statements, sample_msisdn: str, msisdns: list[str], clie
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    backends = BackendCpu(url)
     start.wait()
+    app0 = _proc_cpu(os.getpid())
     began = time.monotonic()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - began
+    app1 = _proc_cpu(os.getpid())
+    db = backends.stop()
     flat = sorted(x for per in latencies for x in per)
     return {
         "rps": len(flat) / elapsed,
         "p50": statistics.median(flat) * 1000,
         "p99": flat[int(len(flat) * 0.99)] * 1000,
         "errors": 0,
+        "app_ms": (app1 - app0) * 1000 / len(flat),
+        "db_ms": db * 1000 / len(flat),
     }
 
 
@@ -249,7 +296,8 @@ def main() -> None:
     server = start_server(args.database_url, args.port, args.workers)
     try:
         token = get_token(args.port)
-        api = run_wrk(args.port, token, msisdns, args.clients, args.seconds)
+        dsn, dbname = args.database_url.rsplit("/", 1)
+        api = run_wrk(args.port, token, msisdns, args.clients, args.seconds, CpuMeter(server.pid, dsn, dbname))
     finally:
         server.terminate()
         server.wait()
@@ -260,12 +308,16 @@ def main() -> None:
         f"\n360 API, {args.subscribers:,} subscribers, {args.clients} clients, {args.seconds} s, "
         f"{len(statements)} SQL statements per request"
     )
-    print(f"{'':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    print(f"{'kefu serve (HTTP, wrk)':<28}{api['rps']:>10.0f}{api['p50']:>10.1f}{api['p99']:>10.1f}{api['errors']:>8}")
-    print(f"{'floor (psycopg threads)':<28}{floor['rps']:>10.0f}{floor['p50']:>10.1f}{floor['p99']:>10.1f}{0:>8}")
+    print(f"{'':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}   CPU per request (process + PostgreSQL)")
+    for name, r in (("kefu serve (HTTP, wrk)", api), ("floor (psycopg threads)", floor)):
+        print(
+            f"{name:<28}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['errors']:>8}   "
+            f"{r['app_ms']:.2f} + {r['db_ms']:.2f} = {r['app_ms'] + r['db_ms']:.2f} ms"
+        )
     print(
         f"throughput ratio api/floor: {api['rps'] / floor['rps']:.2f} (target >= 0.5); "
-        f"p99 {api['p99']:.1f} ms (target < 50)"
+        f"p99 {api['p99']:.1f} ms (target < 50); CPU per request floor/api: "
+        f"{(floor['app_ms'] + floor['db_ms']) / (api['app_ms'] + api['db_ms']):.2f}"
     )
 
 
