@@ -235,7 +235,7 @@ def _vpmns(groups, members, plan, managers, today: dt.date, rng: random.Random) 
         starts = ends - dt.timedelta(days=365 * years)
         agreements.append(
             VpmnAgreement(
-                number=f"VA{group.code[2:]}{starts:%y%m}",
+                number=f"VX{group.code[2:]}{starts:%y%m}",
                 network=network,
                 discount_plan=plan,
                 starts_on=starts,

@@ -47,3 +47,11 @@ def test_seed_groups_and_rerun(subscribers):
     members = GroupMember.objects.count()
     again = demo.seed(dt.date(2026, 11, 20), seed=3)
     assert again["groups"] == GroupCustomer.objects.count() == 9 and GroupMember.objects.count() == members
+
+
+
+def test_demo_agreements_are_numbered_like_agreements(subscribers):
+    """VX… like those the service numbers (VA… are applications): the call centre reads them off the 360 page."""
+    demo.seed(dt.date(2026, 11, 20), seed=3)
+    numbers = list(VpmnAgreement.objects.values_list("number", flat=True))
+    assert numbers and all(n.startswith("VX") for n in numbers)
