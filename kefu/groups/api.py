@@ -22,6 +22,7 @@ from kefu.core.masking import Masker
 from kefu.core.services import require
 from kefu.groups import members as member_files
 from kefu.groups import monthly, presenters, services
+from kefu.groups.api_guard import refuse_nul_text
 from kefu.groups.models import GroupMonth
 from kefu.groups.views import GroupCode  # noqa: F401 - registers the `groupcode` path converter
 
@@ -289,3 +290,6 @@ def recompute_month(request, payload: MonthIn):
     require(request.user, monthly.PERMISSION)
     month = monthly.parse_month(payload.month)
     return monthly.recompute(month, actor=request.user).as_dict()
+
+
+router.add_decorator(refuse_nul_text, mode="view")

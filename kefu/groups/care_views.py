@@ -287,6 +287,8 @@ def group_products(request, code: str):
                 products.end_subscription(user, sub, ended)
                 messages.success(request, _("Subscription ended."))
                 return redirect("groups:care_products", group.code)
+            if not form.is_bound:
+                raise forms.ValidationError(_("Add a subscription or end one."))
             if form.is_valid():
                 d = form.cleaned_data
                 product = products.get_product(d["product"])

@@ -407,7 +407,8 @@ def connect() -> None:
 
 
 def _scoped_group(user, code: str, field: str) -> GroupCustomer:
-    group = GroupCustomer.objects.restrict(user).select_related("region").filter(code=code or "").first()
+    known = isinstance(code, str) and code and "\x00" not in code  # PostgreSQL text holds no NUL
+    group = GroupCustomer.objects.restrict(user).select_related("region").filter(code=code).first() if known else None
     if group is None:
         code = ErrorCode.NOT_FOUND if field == "group" else ErrorCode.INVALID
         raise DomainError(code, _("No group with this code."), field=field)

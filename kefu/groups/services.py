@@ -63,7 +63,8 @@ def scoped_groups(user) -> QuerySet[GroupCustomer]:
 def get_group(user, code: str) -> GroupCustomer:
     """The group with this code in the caller's scope; unknown and out-of-scope codes are the same 404."""
     require(user, VIEW)
-    group = scoped_groups(user).filter(code=code).first() if isinstance(code, str) else None
+    known = isinstance(code, str) and "\x00" not in code  # PostgreSQL text holds no NUL: no group has one
+    group = scoped_groups(user).filter(code=code).first() if known else None
     if group is None:
         raise NotFound(_("No group customer with this code."))
     return group

@@ -885,4 +885,5 @@ def search_filter(q: str):
     q = (q or "").strip()
     if len(q) > SEARCH_MAX:  # a long LIKE pattern is refused by SQLite ("pattern too complex")
         raise _invalid(_("At most %(n)d characters.") % {"n": SEARCH_MAX}, "q")
+    q = q.replace("\x00", "")  # PostgreSQL text holds no NUL
     return Q(group__code__iexact=q) | Q(group__name__icontains=q) | Q(number__iexact=q) if q else Q()
