@@ -19,7 +19,8 @@ from pydantic import ConfigDict
 from kefu.core.api import Problem
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
-from kefu.core.services import require
+from kefu.core.models import AccessAction
+from kefu.core.services import record_access, require
 from kefu.groups import members as member_files
 from kefu.groups import monthly, presenters, services
 from kefu.groups.api_guard import refuse_nul_text
@@ -179,6 +180,7 @@ def update_group(request, code: str, payload: GroupPatch):
 def list_contacts(request, code: str):
     group = services.get_group(request.user, code)
     masker = Masker(request.user)
+    record_access(request.user, AccessAction.VIEW, group, detail="group contacts", channel="api")
     return [presenters.contact(c, masker) for c in group.contacts.order_by("-active", "-is_primary", "name")]
 
 
@@ -216,6 +218,7 @@ def list_members(request, code: str, params: Query[MemberQuery]):
     if not params.include_left:
         qs = qs.filter(left_on__isnull=True)
     masker = Masker(request.user)
+    record_access(request.user, AccessAction.VIEW, group, detail="group members", channel="api")
     items = [presenters.member(m, masker) for m in qs[params.offset : params.offset + params.limit]]
     return {"count": qs.count(), "offset": params.offset, "limit": params.limit, "items": items}
 

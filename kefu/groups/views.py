@@ -28,6 +28,8 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.masking import Masker
+from kefu.core.models import AccessAction
+from kefu.core.services import record_access
 from kefu.groups import members as member_files
 from kefu.groups import monthly, presenters, services
 from kefu.groups.models import (
@@ -238,6 +240,7 @@ def group_detail(request, code: str, member_form=None, contact_form=None, status
     page.object_list = [presenters.member(m, masker) for m in page.object_list]
     months = list(GroupMonth.objects.filter(group=group).order_by("-month")[:12])
     contacts = [presenters.contact(c, masker) for c in group.contacts.order_by("-active", "-is_primary", "name")]
+    record_access(request.user, AccessAction.VIEW, group, detail="group members and contacts")
     has_vpmn, vpmn = _panel(request, group, "vpmn")
     has_care, care = _panel(request, group, "care")
     can_change = request.user.has_perm(services.CHANGE)

@@ -566,3 +566,19 @@ def test_an_agreement_is_terminated_only_through_its_own_group(client, world, ma
     assert client.post(own, {"reason": "集团撤销"}).status_code == 302
     world.agreement.refresh_from_db()
     assert world.agreement.status == "terminated"
+
+
+def test_reads_of_members_and_contacts_are_logged(client, world, manager_xian):
+    """Like the VPMN member list and the export: who looked at a group's members and contacts, and where."""
+    from kefu.core.models import AccessLog
+
+    client.force_login(manager_xian)
+    assert client.get(reverse("groups:detail", args=[world.group.code])).status_code == 200
+    token = _token(client, manager_xian)
+    for path in ("members", "contacts"):
+        url = f"/api/v1/groups/{world.group.code}/{path}"
+        assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    logged = set(
+        AccessLog.objects.filter(user=manager_xian, object_id=str(world.group.pk)).values_list("channel", "detail")
+    )
+    assert {("web", "group members and contacts"), ("api", "group members"), ("api", "group contacts")} <= logged
