@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.core.scope import ScopedQuerySet
 
@@ -225,9 +226,9 @@ class ServiceKind(models.TextChoices):
 
 
 class PlanPeriod(models.TextChoices):
-    MONTH = "month", _("Month")
-    QUARTER = "quarter", _("Quarter")
-    YEAR = "year", _("Year")
+    MONTH = "month", pgettext_lazy("period", "Month")
+    QUARTER = "quarter", pgettext_lazy("period", "Quarter")
+    YEAR = "year", pgettext_lazy("period", "Year")
 
 
 class ServicePlanItem(models.Model):
