@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kefu.core.middleware.RefuseNulTextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.core.middleware.JsonApiErrorsMiddleware",
 ]

@@ -1,7 +1,12 @@
 import json
+from typing import Any
 
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+
+from kefu.core.errors import DomainError, ErrorCode
 
 API_PREFIXES = ("/api/", "/tmf-api/")
 
@@ -42,3 +47,81 @@ def _problem_text(status: int) -> str:
     if status >= 500:
         return _("The server failed; the error has been logged.")
     return _("The request was refused.")
+
+
+NUL = "\x00"
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class RefuseNulTextMiddleware:
+    """Text with a NUL character is refused before any view reads it: PostgreSQL text cannot hold one (the query
+    would fail with a server error) and no field of Kefu needs one. The API answers 422 naming the parameter or
+    field (in the TMF shape under /tmf-api/), a page 400 with the reason; nothing is read or changed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        from kefu.core.tmf_api import TmfError
+
+        message = _("Text cannot contain NUL characters.")
+        if request.path.startswith(API_PREFIXES):
+            error_class = TmfError if request.path.startswith("/tmf-api/") else DomainError
+            error = error_class(ErrorCode.INVALID, message, field=field)
+            return HttpResponse(
+                json.dumps(error.as_problem(), ensure_ascii=False), status=error.status, content_type="application/json"
+            )
+        return render(request, "core/bad_request.html", {"message": message, "field": field}, status=400)
+
+
+def nul_field(request) -> str | None:
+    """The first part of the request carrying a NUL character: "path", a query parameter, a form field or a
+    JSON member (dotted path), or None."""
+    if NUL in request.path:
+        return _path_parameter(request.path_info)
+    for name, values in request.GET.lists():
+        if NUL in name or any(NUL in v for v in values):
+            return name
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if request.content_type == "application/json":
+        try:
+            return _in_json(json.loads(request.body or b"null"), "")
+        except ValueError:
+            return None  # not JSON: the API's own validation says so
+    if request.content_type in _FORM_TYPES:
+        for name, values in request.POST.lists():
+            if NUL in name or any(NUL in v for v in values):
+                return name
+    return None
+
+
+def _path_parameter(path: str) -> str:
+    """The name of the URL parameter holding the NUL character (`code` of /groups/<code>/), else "path"."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return "path"
+    return next((name for name, value in match.kwargs.items() if NUL in str(value)), "path")
+
+
+def _in_json(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path or "body" if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if NUL in str(key):
+                return name
+            found = _in_json(item, name)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _in_json(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None

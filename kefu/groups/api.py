@@ -23,7 +23,6 @@ from kefu.core.models import AccessAction
 from kefu.core.services import record_access, require
 from kefu.groups import members as member_files
 from kefu.groups import monthly, presenters, services
-from kefu.groups.api_guard import refuse_nul_text
 from kefu.groups.models import GroupMonth
 from kefu.groups.views import GroupCode  # noqa: F401 - registers the `groupcode` path converter
 
@@ -293,6 +292,3 @@ def recompute_month(request, payload: MonthIn):
     require(request.user, monthly.PERMISSION)
     month = monthly.parse_month(payload.month)
     return monthly.recompute(month, actor=request.user).as_dict()
-
-
-router.add_decorator(refuse_nul_text, mode="view")

@@ -22,7 +22,6 @@ from kefu.core.masking import Masker
 from kefu.core.services import require
 from kefu.groups import events, products, service_plans, standards
 from kefu.groups import services as group_services
-from kefu.groups.api_guard import refuse_nul_text
 from kefu.groups.models import (
     GroupSubscription,
     GroupSurvey,
@@ -459,6 +458,3 @@ def record_event(request, code: str, payload: EventIn):
         payload.other_work,
     )
     return Status(201, event_json(event))
-
-
-router.add_decorator(refuse_nul_text, mode="view")

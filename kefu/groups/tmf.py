@@ -37,7 +37,6 @@ from kefu.core.tmf_api import (
     tmf_errors,
 )
 from kefu.groups import services
-from kefu.groups.api_guard import refuse_nul_text
 from kefu.groups.models import GroupContact, GroupCustomer, GroupGrade, GroupNature, GroupStatus, Industry
 
 router = Router(tags=["TMF632 Party"])
@@ -288,6 +287,3 @@ def get_organization(request, id: str):
     if group is None:
         raise TmfError(ErrorCode.NOT_FOUND, _("No organization with this id."))
     return select_fields(organization(group, Masker(request.user), _collection(request)), fields)
-
-
-router.add_decorator(refuse_nul_text, mode="view")

@@ -14,7 +14,6 @@ from kefu.core.api import Problem
 from kefu.core.masking import Masker
 from kefu.core.services import record_access, require
 from kefu.groups import renewal, vpmn
-from kefu.groups.api_guard import refuse_nul_text
 
 router = Router(tags=["VPMN"])
 
@@ -307,6 +306,3 @@ def merge(request, code: str, payload: MergeIn):
     """Merge a small group into another of the same industry in the same city."""
     group = renewal.merge_group(request.user, code, payload.into, payload.reason)
     return {"code": group.code, "status": group.status, "merged_into": group.merged_into.code}
-
-
-router.add_decorator(refuse_nul_text, mode="view")
