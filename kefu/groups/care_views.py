@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.core.models import Region
 from kefu.core.scope import scope_region_ids
@@ -37,13 +38,6 @@ from kefu.groups.models import (
 VIEW = service_plans.VIEW
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def _apply_error(form: forms.Form, exc: DomainError) -> int:
-    """Show a refused operation on the form (at its field when the form has it); the page's status."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-    return 422 if exc.code in (ErrorCode.NOT_FOUND, ErrorCode.INVALID) else exc.status
 
 
 def _group_or_404(user, code: str):
@@ -121,7 +115,7 @@ def service_plan(request):
             try:
                 service_plans.set_plan_item(user, d["grade"], d["kind"], d["period"], d["times"])
             except DomainError as exc:
-                _apply_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Service plan saved."))
                 return redirect("groups:care_plan")
@@ -165,7 +159,7 @@ def contact_log(request, code: str):
             try:
                 service_plans.log_contact(user, group, d["kind"], d["at"], d["summary"], int(d["contact"] or 0) or None)
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Contact logged."))
                 return redirect("groups:care_log", group.code)
@@ -224,7 +218,7 @@ def survey(request, code: str):
                     d["comment"],
                 )
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Survey answer recorded."))
                 return redirect("groups:care_survey", group.code)
@@ -301,7 +295,7 @@ def group_products(request, code: str):
             status = 422
         except DomainError as exc:
             if form.is_bound:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.error(request, exc.message)
                 status = 422 if exc.code == ErrorCode.INVALID else exc.status
@@ -372,7 +366,7 @@ def promotion(request):
                     d["note"],
                 )
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Promotion target saved."))
                 return redirect(f"{request.path}?month={plan.month:%Y-%m}")
@@ -444,7 +438,7 @@ def training_list(request):
                     d["note"],
                 )
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Training recorded."))
                 return redirect("groups:care_trainings")
@@ -493,7 +487,7 @@ def event_new(request, code: str):
                     d["other_work"],
                 )
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Service event recorded."))
                 return redirect("groups:care_event", event.pk)
@@ -541,7 +535,7 @@ def event_page(request, event_id: int):
             try:
                 events.add_survey(user, event, d["participant"], d["score"], d["needs"], d["comment"], d["msisdn"])
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Survey answer recorded."))
                 return redirect("groups:care_event", event.pk)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.core.models import AccessAction
 from kefu.core.services import record_access
@@ -67,12 +68,6 @@ def _group_or_404(user, code: str):
         if exc.code == ErrorCode.NOT_FOUND:
             raise Http404(exc.message) from exc
         raise
-
-
-def _apply_error(form: forms.Form, exc: DomainError) -> int:
-    """Show a refusal at its field (or above the form); the page's status."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    return 422 if exc.code in (ErrorCode.INVALID, ErrorCode.NOT_FOUND) else exc.status
 
 
 def _choices(choices, blank: str = "") -> list:
@@ -193,7 +188,7 @@ def group_list(request):
         try:
             qs = services.search_groups(request.user, filters)
         except DomainError as exc:
-            status = _apply_error(form, exc)
+            status = apply_domain_error(form, exc)
         else:
             page = Paginator(qs, GROUP_PAGE_SIZE).get_page(request.GET.get("page"))
     else:
@@ -277,7 +272,7 @@ def group_create(request):
             try:
                 group = services.create_group(request.user, form.data_for_service())
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Group %(code)s created.") % {"code": group.code})
                 return redirect("groups:detail", group.code)
@@ -306,7 +301,7 @@ def group_edit(request, code: str):
             try:
                 services.update_group(request.user, group, form.data_for_service())
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Group saved."))
                 return redirect("groups:detail", group.code)
@@ -323,7 +318,7 @@ def contact_add(request, code: str):
         try:
             services.add_contact(request.user, group, form.cleaned_data)
         except DomainError as exc:
-            return group_detail(request, code, contact_form=form, status=_apply_error(form, exc))
+            return group_detail(request, code, contact_form=form, status=apply_domain_error(form, exc))
         messages.success(request, _("Contact person added."))
         return redirect("groups:detail", group.code)
     return group_detail(request, code, contact_form=form, status=400)
@@ -350,7 +345,7 @@ def contact_edit(request, code: str, contact_id: int):
             try:
                 services.update_contact(request.user, contact, data)
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Contact person saved."))
                 return redirect("groups:detail", group.code)
@@ -383,7 +378,7 @@ def member_add(request, code: str):
         try:
             services.add_member(request.user, group, d["msisdn"], d["joined_on"], d["department"], d["fee_payer"])
         except DomainError as exc:
-            return group_detail(request, code, member_form=form, status=_apply_error(form, exc))
+            return group_detail(request, code, member_form=form, status=apply_domain_error(form, exc))
         messages.success(request, _("Member added."))
         return redirect("groups:detail", group.code)
     return group_detail(request, code, member_form=form, status=400)
@@ -448,7 +443,7 @@ def member_import(request, code: str):
             try:
                 checked = member_files.preview_import(request.user, group, upload.name, content)
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 status = 200
                 preview = checked.as_dict(Masker(request.user))
@@ -490,7 +485,7 @@ def months(request):
             try:
                 result = monthly.recompute(monthly.parse_month(form.cleaned_data["month"]), actor=request.user)
             except DomainError as exc:
-                status = _apply_error(form, exc)
+                status = apply_domain_error(form, exc)
             else:
                 messages.success(
                     request,
