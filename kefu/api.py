@@ -4,13 +4,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.renderers import JSONRenderer
 
 from kefu.contact.api import desktop_router as cc_desktop_router
 from kefu.contact.api import ivr_router
 from kefu.contact.api import router as cti_router
 from kefu.contact.tmf import router as tmf683_router
-from kefu.core.api import API_AUTH
+from kefu.core.api import API_AUTH, RENDERER
 from kefu.core.api import router as auth_router
 from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
@@ -26,15 +25,8 @@ from kefu.keyaccounts.tmf646 import router as tmf646_router
 from kefu.workorders.api import router as workorders_router
 from kefu.workorders.tmf import router as tmf621_router
 
-
-class Utf8JSONRenderer(JSONRenderer):
-    """UTF-8 text, not \\u escapes: names stay readable, and TM Forum conformance kits look for them verbatim."""
-
-    json_dumps_params = {"ensure_ascii": False}
-
-
 api = NinjaAPI(
-    renderer=Utf8JSONRenderer(),
+    renderer=RENDERER,
     title="Kefu API",
     version="1",
     description=_("Kefu customer-service platform API. TM Forum Open APIs under /tmf-api/."),

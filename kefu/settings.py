@@ -42,7 +42,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "kefu.core.middleware.LazyMessageMiddleware",
     "kefu.core.middleware.RefuseNulTextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.core.middleware.JsonApiErrorsMiddleware",

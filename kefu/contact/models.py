@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.models import ChoiceLabels
 from kefu.core.scope import ScopedQuerySet
 from kefu.customers.models import Channel
 
@@ -161,7 +162,7 @@ class WrapUpCode(models.Model):
         return self.name
 
 
-class Contact(models.Model):
+class Contact(ChoiceLabels, models.Model):
     """One interaction with a customer on any channel (CC-1). A hotline call is written by the router as
     it goes (offered, assigned, answered, ended); a transfer closes one leg and opens the next."""
 

@@ -1,9 +1,12 @@
 import json
 from typing import Any
 
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import DomainError, ErrorCode
@@ -37,6 +40,20 @@ class JsonApiErrorsMiddleware:
                 rewritten["Allow"] = response["Allow"]
             return rewritten
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages, with the storage made when a message is first added or read: making it (a cookie
+    signer, a session storage) cost 0.05–0.09 ms of every API call, which never shows one."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)
 
 
 def _problem_text(status: int) -> str:

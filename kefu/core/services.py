@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core import parameters
+from kefu.core import parameters, prepared
 from kefu.core.cache import TTLCache
 from kefu.core.errors import DomainError, ErrorCode
 from kefu.core.models import AccessLog, ApiToken, AuditEvent, Parameter, User
@@ -44,8 +44,10 @@ def record_change(actor, obj: models.Model, action: str, changes: dict | None = 
     return event
 
 
-def record_access(user, action: str, obj: models.Model | None = None, detail: str = "", channel: str = "web"):
-    return AccessLog.objects.create(
+def record_access(user, action: str, obj: models.Model | None = None, detail: str = "", channel: str = "web") -> None:
+    # written on every screen pop: the INSERT is compiled once (kefu.core.prepared)
+    prepared.insert(
+        AccessLog,
         user=user,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from kefu.core.api import Problem
+from kefu.core.api import Problem, answer
 from kefu.core.masking import Masker
 from kefu.core.services import require
 from kefu.customers import exports, presenters, services
@@ -85,7 +85,7 @@ def customer_360(request, msisdn: str):
     """The agent's first screen: profile, tier, points, credit, recent bills, open orders, contacts."""
     _require(request, "customers.view_subscriber")
     view = services.customer_360(request.user, services.get_on_net(request.user, msisdn), channel="api")
-    return presenters.view_360(view, Masker(request.user), request.user)
+    return answer(request, presenters.view_360(view, Masker(request.user), request.user))
 
 
 class InfoUpdateIn(Schema):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.models import ChoiceLabels
 from kefu.core.scope import ScopedQuerySet
 from kefu.core.validators import validate_msisdn
 
@@ -88,7 +89,7 @@ class SubscriberQuerySet(ScopedQuerySet):
         return self.filter(store=ProfileStore.ON_NET)
 
 
-class Subscriber(models.Model):
+class Subscriber(ChoiceLabels, models.Model):
     msisdn = models.CharField(_("MSISDN"), max_length=11, validators=[validate_msisdn])
     name = models.CharField(_("name"), max_length=60)
     id_type = models.CharField(_("ID type"), max_length=10, choices=IdType.choices, default=IdType.ID_CARD)

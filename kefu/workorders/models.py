@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kefu.core.models import ChoiceLabels
 from kefu.core.scope import ScopedQuerySet, scope_region_ids
 from kefu.customers.models import Channel, VipTier
 
@@ -216,7 +217,7 @@ class WorkOrderQuerySet(ScopedQuerySet):
         return self.filter(status__in=(Status.OPEN, Status.SUSPENDED))
 
 
-class WorkOrder(models.Model):
+class WorkOrder(ChoiceLabels, models.Model):
     number = models.CharField(_("number"), max_length=24)
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="orders")
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)

@@ -56,3 +56,21 @@ def test_what_cannot_be_prepared_runs_through_the_orm(make_subscriber):
 
     assert [s.pk for s in prepared.fetch("t.changed", changed, since)] == [sub.pk]
     assert prepared.fetch("t.changed", changed, sub.updated_at + dt.timedelta(minutes=1)) == []
+
+
+def test_insert_writes_each_call_s_row_as_save_would(agent_xian, admin_user):
+    from django.utils import timezone
+
+    from kefu.core.models import AccessLog
+
+    before = timezone.now()
+    prepared.insert(AccessLog, user=agent_xian, action="view", object_type="t", object_id="1")
+    prepared.insert(AccessLog, user=admin_user, action="unmask", object_type="t", object_id="2", channel="api")
+    rows = list(AccessLog.objects.filter(object_type="t").order_by("object_id"))
+    assert [(r.user, r.action, r.object_id, r.channel) for r in rows] == [
+        (agent_xian, "view", "1", "web"),  # a field not given takes its default
+        (admin_user, "unmask", "2", "api"),
+    ]
+    assert all(before <= r.at <= timezone.now() for r in rows)  # auto_now_add, as save() sets it
+    with pytest.raises(TypeError):
+        prepared.insert(AccessLog, user=agent_xian, no_such_field=1)

@@ -20,10 +20,7 @@ class Command(BaseCommand):
 
         import uvicorn
 
-        os.environ["KEFU_DB_POOL"] = "1"  # read by the worker processes' settings
-        # Each request runs in a context of its own (kefu.core.http_handler): a connection kept open after it
-        # would never be used again. PostgreSQL connections come from the pool instead.
-        os.environ.setdefault("KEFU_CONN_MAX_AGE", "0")
+        # KEFU_DB_POOL and KEFU_CONN_MAX_AGE are set by `kefu` itself, before the settings load (kefu/__main__.py)
         if threads:
             os.environ["ASGI_THREADS"] = str(threads)  # the thread pool of each worker's HTTP handler
 
