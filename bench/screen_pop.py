@@ -94,11 +94,12 @@ def sample_msisdns(url: str, n: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
-    # With Redis as the channel layer `kefu serve` runs several worker processes (production set-up).
+def start_server(url: str, port: int, workers: int | None) -> subprocess.Popen:
+    # With Redis as the channel layer `kefu serve` runs several worker processes (production set-up); by
+    # default as many as `kefu serve` chooses (one per core).
     env = {**os.environ, "DATABASE_URL": url, "KEFU_CONN_MAX_AGE": "600", "REDIS_URL": "redis://127.0.0.1:6379/0"}
     server = subprocess.Popen(
-        [KEFU, "serve", "--port", str(port), "--workers", str(workers)],
+        [KEFU, "serve", "--port", str(port), *(["--workers", str(workers)] if workers else [])],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -286,7 +287,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: kefu serve's)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
