@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
@@ -30,15 +29,26 @@ from kefu.core.cache import TTLCache
 
 
 @dataclass(frozen=True)
+class _Objects:
+    """How a row becomes model instances, as Django's ModelIterable works it out for each query: kept."""
+
+    model: type[Model]
+    start: int
+    end: int
+    init_list: tuple[str, ...]
+    related_populators: tuple  # select_related objects (stateless: they only read the row)
+    annotations: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class _Compiled:
-    query: Any
     using: str
     sql: str
     params: tuple
     slots: tuple[tuple[int, int, bool], ...]  # (position in params, index of the value, passed as text)
-    state: dict
-    names: tuple[str, ...] | None  # the keys of a values() queryset's rows; None: model instances
-    converters: dict  # the database's value conversions per column, as results_iter would find them each time
+    converters: tuple  # (column, the database's value conversions, expression), as results_iter applies them
+    names: tuple[str, ...] | None  # the keys of a values() queryset's rows
+    objects: _Objects | None  # or how to make model instances
 
 
 _EMPTY = object()  # the queryset can match nothing (e.g. an empty scope)
@@ -94,48 +104,63 @@ def _compile(build: Callable[..., QuerySet], values: tuple):
     columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(columns):
         return _UNPREPARABLE
-    converters = compiler.get_converters(columns)
-    state = {k: v for k, v in compiler.__dict__.items() if k not in ("connection", "using", "query")}
-    names = None
+    converters = tuple((pos, tuple(convs), expr) for pos, (convs, expr) in compiler.get_converters(columns).items())
+    db = queryset.db
     if queryset._iterable_class is ValuesIterable:
         query = queryset.query
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
         if query.selected:
             names = tuple(query.selected)
-    return _Compiled(compiler.query, queryset.db, sql, tuple(params), slots, state, names, converters)
+        return _Compiled(db, sql, tuple(params), slots, converters, tuple(names), None)
+    select, klass_info = compiler.select, compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    objects = _Objects(
+        model=klass_info["model"],
+        start=start,
+        end=end,
+        init_list=tuple(f[0].target.attname for f in select[start:end]),
+        related_populators=tuple(get_related_populators(klass_info, select, db)),
+        annotations=tuple((compiler.annotation_col_map or {}).items()),
+    )
+    return _Compiled(db, sql, tuple(params), slots, converters, None, objects)
 
 
 def _run(entry: _Compiled, values: tuple) -> list:
     db = entry.using
-    compiler = entry.query.get_compiler(using=db)
-    compiler.__dict__.update(entry.state)
+    connection = connections[db]
     params = list(entry.params)
     for pos, i, as_text in entry.slots:
         params[pos] = values[i].isoformat() if as_text else values[i]
-    with connections[db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(entry.sql, params)
         rows = cursor.fetchall()
     if not rows:
         return []
     if entry.converters:
-        rows = compiler.apply_converters(rows, entry.converters)
+        rows = [_converted(row, entry.converters, connection) for row in rows]
     if entry.names is not None:  # as Django's ValuesIterable does
         return [dict(zip(entry.names, row, strict=False)) for row in rows]
     # as Django's ModelIterable does with the rows of a compiled query
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    model_cls = klass_info["model"]
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
+    how = entry.objects
     objects = []
     for row in rows:
-        obj = model_cls.from_db(db, init_list, row[start:end])
-        for populator in related_populators:
+        obj = how.model.from_db(db, how.init_list, row[how.start : how.end])
+        for populator in how.related_populators:
             populator.populate(row, obj)
-        for attr_name, col_pos in (annotation_col_map or {}).items():
+        for attr_name, col_pos in how.annotations:
             setattr(obj, attr_name, row[col_pos])
         objects.append(obj)
     return objects
+
+
+def _converted(row, converters, connection) -> list:
+    row = list(row)
+    for pos, convs, expression in converters:
+        value = row[pos]
+        for converter in convs:
+            value = converter(value, expression, connection)
+        row[pos] = value
+    return row
 
 
 def insert(model: type[Model], **values) -> None:

@@ -55,10 +55,13 @@ def profile(subscriber: Subscriber, masker: Masker) -> dict:
     }
 
 
+_FEE_KEYS = tuple((name, name.removesuffix("_fen")) for name in Bill.FEE_ITEMS)  # six bills on every screen pop
+
+
 def bill(b: Bill) -> dict:
     return {
-        "month": b.month.strftime("%Y-%m"),
-        "items": {name.removesuffix("_fen"): getattr(b, name) for name in Bill.FEE_ITEMS},
+        "month": f"{b.month.year:04d}-{b.month.month:02d}",
+        "items": {key: getattr(b, name) for name, key in _FEE_KEYS},
         "total_fen": b.total_fen,
         "paid_fen": b.paid_fen,
         "arrears_fen": b.arrears_fen,
