@@ -63,8 +63,13 @@ class DesktopConsumer(_Consumer):
         _attach_loop()
         await self.accept()
         await self.join(transport.agent_group(agent["centre"], agent["code"]))
-        state = await database_sync_to_async(_agent_row)(agent["centre"], agent["code"])
+        from kefu.contact.services import desk_resume
+
+        state, missed = await database_sync_to_async(desk_resume)(agent["centre"], agent["code"])
         await self.send_json({"type": "hello", "agent": agent["code"], "state": state, "server": os.getpid()})
+        # a page reloaded in the middle of a call or a consult shows them again, pop included
+        for message in missed:
+            await self.cti_message({"message": message})
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":
@@ -153,14 +158,6 @@ def _desktop_agent(user) -> dict | None:
         return None
     agent = Agent.objects.select_related("centre").filter(user=user, active=True).first()
     return {"code": agent.code, "centre": agent.centre.code} if agent else None
-
-
-def _agent_row(centre: str, code: str) -> dict | None:
-    try:
-        snapshot = transport.snapshot(centre)
-    except DomainError:
-        return None
-    return next((row for row in snapshot["agents"] if row["agent"] == code), None)
 
 
 def _render_pop(user, message: dict, language: str | None) -> str:

@@ -734,6 +734,7 @@ class RouterCore:
                     "reason": agent.reason,
                     "call": agent.call.id if agent.call is not None else None,
                     "consult": agent.consult.id if agent.consult is not None else None,
+                    "consult_state": agent.consult.consult_state if agent.consult is not None else None,
                     "since": round(self.agent_since.get(agent.id, now), 3),
                     "groups": sorted(agent.skills),
                 }

@@ -209,6 +209,57 @@ def call_action(user, call_id: str, action: str, **fields) -> dict:
     return submit_one(user, agent.centre, event)
 
 
+def desk_resume(centre: str, agent_code: str) -> tuple[dict | None, list[dict]]:
+    """The agent's row of the router's snapshot, and the messages a desktop that connects in the middle of
+    a call (a reloaded page, a new browser) missed and needs to show it again: the call it holds, as the
+    `call.assigned` it got then, and a consult in progress on either side (`call.consult_offered`, then
+    `call.conferenced` in a conference). The same messages as live, marked `resumed`."""
+    try:
+        snapshot = transport.snapshot(centre)
+    except DomainError:
+        return None, []
+    rows = {row["agent"]: row for row in snapshot["agents"]}
+    me = rows.get(agent_code)
+    if me is None:
+        return None, []
+    messages: list[dict] = []
+    if me.get("call"):
+        call = me["call"]
+        messages.append(
+            {"type": "call.assigned", "call": call, "agent": agent_code, "answered": me["state"] == "talking"}
+            | _call_fields(centre, call)
+        )
+        consultant = next((row for row in rows.values() if row.get("consult") == call), None)
+        if consultant is not None:
+            messages += _consult_messages(centre, call, agent_code, consultant)
+    if me.get("consult"):
+        owner = next((row for row in rows.values() if row.get("call") == me["consult"]), None)
+        if owner is not None:
+            messages += _consult_messages(centre, me["consult"], owner["agent"], me)
+    return me, [{**message, "resumed": True} for message in messages]
+
+
+def _call_fields(centre: str, call: str) -> dict:
+    contact = Contact.objects.filter(centre__code=centre, call_id=call).order_by("-leg").first()
+    if contact is None:
+        return {}
+    return {"contact": contact.pk, "subscriber": contact.subscriber_id, "tier": contact.tier}
+
+
+def _consult_messages(centre: str, call: str, agent: str, consultant: dict) -> list[dict]:
+    state = consultant.get("consult_state")
+    offered = {
+        "type": "call.consult_offered",
+        "call": call,
+        "agent": agent,
+        "consultant": consultant["agent"],
+        "answered": state in ("talking", "conference"),
+    } | _call_fields(centre, call)
+    if state != "conference":
+        return [offered]
+    return [offered, {"type": "call.conferenced", "call": call, "agent": agent, "consultant": consultant["agent"]}]
+
+
 @transaction.atomic
 def wrap_up(user, contact_id: int, code: str, summary: str = "", outcome: str = "") -> Contact:
     """话后小结: the agent who took the call records its wrap-up code, summary and outcome."""

@@ -131,6 +131,17 @@ def test_a_consult_then_warm_transfer_between_two_desktops(browser, asgi_server)
         b.locator("#consult-answer").click()
         a.locator("#desktop[data-consult=talking]").wait_for()
 
+        # both pages reloaded mid-consult get the call, the consult and the customer back
+        for page in (a, b):
+            page.reload()
+            page.locator("#connection[data-up='1']").wait_for()
+        a.locator("#desktop[data-consult=talking]").wait_for()
+        assert a.locator("#call-id").inner_text() == "1711.43" and a.locator("#pop .pop-name").inner_text() == "陈静"
+        assert a.locator("#consult-with").inner_text() == "p002"
+        b.locator("#consult-leg:not([hidden])").wait_for()
+        assert b.locator("#consult-pop .pop-name").inner_text() == "陈静"
+        assert b.locator("#consult-answer").is_hidden()  # answered already
+
         a.locator("[data-consult=consult_complete]").click()
         # the call is b's now; a goes to wrap-up
         b.locator("#call:not([hidden])").wait_for()

@@ -294,3 +294,32 @@ def test_a_consulted_agent_declines_and_the_call_stays(desk, client, cti, agents
     assert cti.get("agents/a003").json()["state"] == "ready"
     assert cti.get("agents/a002").json()["call"] == "c1"
     assert RouterEvent.objects.filter(data__kind="consult_cancel").count() == 1
+
+
+def test_a_desk_that_reconnects_mid_conference_gets_its_call_and_the_consult_back(desk, client, cti, agents):
+    from kefu.contact.services import desk_resume
+
+    desk("state", {"action": "login"})
+    desk("state", {"action": "ready"})
+    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
+    desk("calls/c1", {"action": "answer"})
+    _login_ready(cti, "a003")
+    desk("calls/c1", {"action": "consult", "to_agent": "a003"})
+    centre = agents["a002"].centre.code
+    _, missed = desk_resume(centre, "a003")
+    assert [(m["type"], m["answered"]) for m in missed] == [("call.consult_offered", False)]  # still ringing
+    cti.send({"type": "call.consult_answered", "call": "c1"})
+    desk("calls/c1", {"action": "conference"})
+    contact = Contact.objects.get(call_id="c1", leg=1)
+
+    row, missed = desk_resume(centre, "a002")
+    assert row["state"] == "talking"
+    assert [m["type"] for m in missed] == ["call.assigned", "call.consult_offered", "call.conferenced"]
+    assert missed[0]["contact"] == contact.pk and missed[0]["answered"] and missed[0]["resumed"]
+    assert (missed[1]["agent"], missed[1]["consultant"], missed[1]["answered"]) == ("a002", "a003", True)
+    _, missed = desk_resume(centre, "a003")
+    assert [(m["type"], m["agent"], m["consultant"]) for m in missed] == [
+        ("call.consult_offered", "a002", "a003"),
+        ("call.conferenced", "a002", "a003"),
+    ]
+    assert desk_resume(centre, "a001")[1] == []  # not on a call: nothing to resume
