@@ -14,6 +14,14 @@ def _login_ready(cti, *codes):
         assert cti.send({"type": "agent.state", "agent": code, "state": "ready"}).status_code == 200
 
 
+def _talking_on_c1(desk, cti):
+    """a002's desk gets ready and answers call c1."""
+    desk("state", {"action": "login"})
+    desk("state", {"action": "ready"})
+    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
+    desk("calls/c1", {"action": "answer"})
+
+
 def test_an_offered_call_from_a_known_number_is_recognised_and_assigned(cti, agents, make_subscriber):
     subscriber = make_subscriber(vip_tier="silver")
     _login_ready(cti, "a002")
@@ -244,10 +252,7 @@ def test_a_team_leader_forces_any_legal_state_and_an_illegal_one_is_refused_with
 
 
 def test_the_desktop_consults_and_the_consulted_agent_answers_then_the_call_moves(desk, client, cti, agents):
-    desk("state", {"action": "login"})
-    desk("state", {"action": "ready"})
-    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
-    desk("calls/c1", {"action": "answer"})
+    _talking_on_c1(desk, cti)
     _login_ready(cti, "a003")
     response = desk("calls/c1", {"action": "consult"})
     assert response.status_code == 422 and response.json()["field"] == "to_group"
@@ -278,10 +283,7 @@ def test_the_desktop_consults_and_the_consulted_agent_answers_then_the_call_move
 
 
 def test_a_consulted_agent_declines_and_the_call_stays(desk, client, cti, agents):
-    desk("state", {"action": "login"})
-    desk("state", {"action": "ready"})
-    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
-    desk("calls/c1", {"action": "answer"})
+    _talking_on_c1(desk, cti)
     response = desk("calls/c1", {"action": "consult", "to_agent": "a003"})
     assert response.status_code == 404 and response.json()["field"] == "to_agent"  # a003 never logged in
     _login_ready(cti, "a003")
@@ -299,10 +301,7 @@ def test_a_consulted_agent_declines_and_the_call_stays(desk, client, cti, agents
 def test_a_desk_that_reconnects_mid_conference_gets_its_call_and_the_consult_back(desk, client, cti, agents):
     from kefu.contact.services import desk_resume
 
-    desk("state", {"action": "login"})
-    desk("state", {"action": "ready"})
-    cti.send({"type": "call.offered", "call": "c1", "group": "general"})
-    desk("calls/c1", {"action": "answer"})
+    _talking_on_c1(desk, cti)
     _login_ready(cti, "a003")
     desk("calls/c1", {"action": "consult", "to_agent": "a003"})
     centre = agents["a002"].centre.code
