@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.core.validators import is_msisdn
 from kefu.customers import exports, presenters, services
@@ -71,7 +72,7 @@ def update_info(request, subscriber_id: int):
             try:
                 services.update_info(request.user, subscriber, form.changes(), form.cleaned_data["channel"])
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Customer information updated."))
                 return redirect("customers:360", subscriber_id=subscriber.pk)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core import parameters
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.groups import presenters, renewal, vpmn
 from kefu.groups.models import ApplicationStatus, GroupStatus, VpmnApplication, VpmnNetwork
@@ -68,11 +69,6 @@ class AgreementForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["discount_plan"].choices = _plan_choices()
-
-
-def _add_error(form: forms.Form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _page_error(exc: DomainError) -> Exception:
@@ -141,7 +137,7 @@ def application_create(request, code: str):
             try:
                 application = vpmn.create_application(request.user, group, data)
             except DomainError as exc:
-                _add_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 saved = _("Application %(number)s saved as a draft.") % {"number": application.number}
                 messages.success(request, saved)
@@ -177,7 +173,7 @@ def application_edit(request, number: str):
             try:
                 vpmn.update_application(request.user, number, data, version=version)
             except DomainError as exc:
-                _add_error(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("Application saved."))
                 return redirect("groups:vpmn_application", number)
@@ -318,7 +314,7 @@ def member_add(request, code: str):
         try:
             member = vpmn.add_member(request.user, group, **form.cleaned_data)
         except DomainError as exc:
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
             return _render_network(request, group, member_form=form, status=exc.status)
         messages.success(request, _("Member added with short number %(short)s.") % {"short": member.short_number})
         return redirect("groups:vpmn_network", code)
@@ -369,7 +365,7 @@ def agreement_add(request, code: str):
                 term_months=data["term_months"],
             )
         except DomainError as exc:
-            _add_error(form, exc)
+            apply_domain_error(form, exc)
             return _render_network(request, group, agreement_form=form, status=exc.status)
         messages.success(request, _("Agreement created."))
         return redirect("groups:vpmn_network", code)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.core.scope import scope_region_ids
 from kefu.customers import services as customers
@@ -30,7 +31,6 @@ from kefu.keyaccounts.forms import (
     TaskForm,
     WorkLogForm,
     apply_customer_error,
-    apply_error,
     bookable_slots,
     staff_in_scope,
 )
@@ -120,7 +120,7 @@ def slot_list(request):
                     user, d["kind"], d["region"], d["starts_at"], d["ends_at"], d["capacity"], d["manager"]
                 )
             except DomainError as exc:
-                apply_error(form, exc)
+                apply_domain_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, _("Slot created."))
@@ -206,7 +206,7 @@ def appointment_action(request, appointment_id: int, action: str):
             appointments.cancel(user, appointment, form.cleaned_data["reason"])
             messages.success(request, _("Appointment cancelled."))
     except DomainError as exc:
-        apply_error(form, exc)
+        apply_domain_error(form, exc)
         return _render_appointment(request, appointment, **forms, status=exc.status)
     return redirect("keyaccounts:appointment", appointment.pk)
 
@@ -226,7 +226,7 @@ def plan_list(request):
             try:
                 plan = managers.create_plan(request.user, **form.cleaned_data)
             except DomainError as exc:
-                apply_error(form, exc)
+                apply_domain_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, _("Plan saved."))
@@ -250,7 +250,7 @@ def plan_page(request, plan_id: int):
             try:
                 managers.update_plan(request.user, plan, d["goals"], d["target_visits"], d["target_calls"])
             except DomainError as exc:
-                apply_error(form, exc)
+                apply_domain_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, _("Plan saved."))
@@ -412,6 +412,6 @@ def task_action(request, task_id: int, action: str):
             managers.evaluate_task(user, task, d["evaluation"], d["note"])
             messages.success(request, _("Task evaluated."))
     except DomainError as exc:
-        apply_error(form, exc)
+        apply_domain_error(form, exc)
         return _render_task(request, task, **forms, status=exc.status)
     return redirect("keyaccounts:task", task.pk)

@@ -8,11 +8,11 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.forms import HiddenInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.forms import apply_domain_error
 from kefu.core.models import Region
 from kefu.core.scope import scope_region_ids
 from kefu.keyaccounts.models import AppointmentKind, AppointmentSlot, ContactKind, PartnerService, PlanPeriod
@@ -23,21 +23,12 @@ _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _MSISDN = RegexValidator(r"^1\d{10}$", _("An MSISDN is 11 digits starting with 1."))
 
 
-def apply_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Show a service's refusal at the form field it names (or above the form)."""
-    field = (aliases or {}).get(exc.field or "", exc.field or "")
-    if field in form.fields and not isinstance(form.fields[field].widget, HiddenInput):
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
-
-
 def apply_customer_error(form: forms.Form, exc: DomainError) -> None:
-    """As `apply_error`; a customer not found (or refused) from the typed number is shown at the number."""
+    """As `apply_domain_error`; a customer not found (or refused) from the typed number is shown at the number."""
     aliases = {"subscriber": "msisdn"}
     if exc.code == ErrorCode.NOT_FOUND:
         aliases[""] = "msisdn"
-    apply_error(form, exc, aliases)
+    apply_domain_error(form, exc, aliases)
 
 
 def msisdn_field(required: bool = True) -> forms.CharField:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.customers import services as customers
 from kefu.keyaccounts import privileges
@@ -24,7 +25,6 @@ from kefu.keyaccounts.forms import (
     NoteForm,
     PartnerForm,
     apply_customer_error,
-    apply_error,
 )
 from kefu.keyaccounts.models import GreenChannelRequest, GreenChannelStatus, Partner, PartnerService, PrivilegeUse
 from kefu.keyaccounts.page_helpers import any_permission, form_status, last_month
@@ -163,7 +163,7 @@ def partners(request):
                     request.user, d["code"], d["name"], d["service"], form.price_fen()
                 )
             except DomainError as exc:
-                apply_error(form, exc, {"price_fen": "price_yuan"})
+                apply_domain_error(form, exc, {"price_fen": "price_yuan"})
                 status = exc.status
             else:
                 status, form = 201, PartnerForm()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.contact.models import ContactCentre, SkillGroup
 from kefu.core.errors import DomainError, ErrorCode
+from kefu.core.forms import apply_domain_error
 from kefu.workforce import roster as roster_service
 from kefu.workforce import services
 
@@ -123,11 +124,6 @@ def _roster_day(request) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=1)
 
 
-def _form_error(form: forms.Form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @login_required
 @permission_required("workforce.view_shift", raise_exception=True)
 def roster(request, centre: str):
@@ -224,7 +220,7 @@ def roster(request, centre: str):
                 raise PermissionDenied(exc.message) from exc
             form = {"save": shift_form, "copy_day": copy_form, "copy_week": copy_form, "generate": generate_form}
             if action in form and form[action].is_bound:
-                _form_error(form[action], exc)
+                apply_domain_error(form[action], exc)
             else:
                 action_error = exc.message
         bad = action_error or any(f.errors for f in (shift_form, copy_form, generate_form))

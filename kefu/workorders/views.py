@@ -11,7 +11,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.forms import HiddenInput
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core import parameters
 from kefu.core.errors import DomainError, NotFound
+from kefu.core.forms import apply_domain_error
 from kefu.core.masking import Masker
 from kefu.core.models import Region, RegionLevel
 from kefu.core.scope import scope_region_ids
@@ -148,10 +148,7 @@ def _form_error(form, exc: DomainError) -> None:
     for prefix, replacement in _FIELD_MAP.items():
         if field.startswith(prefix):
             field = replacement + field[len(prefix) :]
-    if field in form.fields and not isinstance(form.fields[field].widget, HiddenInput):
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
+    apply_domain_error(form, exc, {exc.field or "": field})
 
 
 def _closing_for_close_form(definition, actions) -> list[dict]:
