@@ -222,21 +222,23 @@ def desk_resume(centre: str, agent_code: str) -> tuple[dict | None, list[dict]]:
     me = rows.get(agent_code)
     if me is None:
         return None, []
+    call = me.get("call") or me.get("consult")  # a consulted agent holds a consult leg, not a call of its own
+    if not call:
+        return me, []
     messages: list[dict] = []
     if me.get("call"):
-        call = me["call"]
         messages.append(
             {"type": "call.assigned", "call": call, "agent": agent_code, "answered": me["state"] == "talking"}
-            | _call_fields(centre, call)
         )
         consultant = next((row for row in rows.values() if row.get("consult") == call), None)
         if consultant is not None:
-            messages += _consult_messages(centre, call, agent_code, consultant)
-    if me.get("consult"):
-        owner = next((row for row in rows.values() if row.get("call") == me["consult"]), None)
+            messages += _consult_messages(call, agent_code, consultant)
+    else:
+        owner = next((row for row in rows.values() if row.get("call") == call), None)
         if owner is not None:
-            messages += _consult_messages(centre, me["consult"], owner["agent"], me)
-    return me, [{**message, "resumed": True} for message in messages]
+            messages += _consult_messages(call, owner["agent"], me)
+    fields = _call_fields(centre, call) if messages else {}
+    return me, [{**message, **fields, "resumed": True} for message in messages]
 
 
 def _call_fields(centre: str, call: str) -> dict:
@@ -246,7 +248,7 @@ def _call_fields(centre: str, call: str) -> dict:
     return {"contact": contact.pk, "subscriber": contact.subscriber_id, "tier": contact.tier}
 
 
-def _consult_messages(centre: str, call: str, agent: str, consultant: dict) -> list[dict]:
+def _consult_messages(call: str, agent: str, consultant: dict) -> list[dict]:
     state = consultant.get("consult_state")
     offered = {
         "type": "call.consult_offered",
@@ -254,7 +256,7 @@ def _consult_messages(centre: str, call: str, agent: str, consultant: dict) -> l
         "agent": agent,
         "consultant": consultant["agent"],
         "answered": state in ("talking", "conference"),
-    } | _call_fields(centre, call)
+    }
     if state != "conference":
         return [offered]
     return [offered, {"type": "call.conferenced", "call": call, "agent": agent, "consultant": consultant["agent"]}]
