@@ -198,10 +198,8 @@ def run_kefu(args) -> dict:
         command = [str(Path(KEFU).parent / "gunicorn"), "kefu.wsgi:application", *gunicorn_flags(args, port)]
     else:
         # `kefu serve` as shipped: the ASGI application (HTTP + WebSockets) under uvicorn; several workers
-        # need the Redis channel layer; Django's persistent connections do not suit ASGI (a connection per
-        # request, as Django's documentation advises)
+        # need the Redis channel layer
         env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-        env["KEFU_CONN_MAX_AGE"] = "0"
         command = [KEFU, "serve", "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -84,17 +84,12 @@ def _database_from_url(url: str) -> dict:
             },
         }
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("KEFU_CONN_MAX_AGE", "60")))
-    if os.environ.get("KEFU_DB_POOL") == "1" and config["ENGINE"].endswith("postgresql"):
-        # Under ASGI each request runs its synchronous part in a thread of its own, so per-thread persistent
-        # connections would be opened and dropped per request: `kefu serve` uses psycopg's pool instead.
-        config["CONN_MAX_AGE"] = 0
-        config.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 2,
-            "max_size": int(os.environ.get("KEFU_DB_POOL_SIZE", "10")),
-        }
-        # Parameters bound by the server and prepared statements (psycopg prepares what a connection has run
-        # twice): PostgreSQL plans a hot query once per pooled connection instead of once per request — a
-        # screen pop's seven statements cost 1.2 ms of PostgreSQL CPU instead of 2.9 ms (docs/performance.md).
+    if os.environ.get("KEFU_PREPARED_STATEMENTS") == "1" and config["ENGINE"].endswith("postgresql"):
+        # Under `kefu serve` each thread keeps its connection (kefu.core.threads). Parameters bound by the
+        # server and prepared statements (psycopg prepares what a connection has run twice): PostgreSQL plans
+        # a hot query once per connection instead of once per request — a screen pop's seven statements cost
+        # 1.2 ms of PostgreSQL CPU instead of 2.9 ms (docs/performance.md).
+        config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("server_side_binding", True)
         config["OPTIONS"].setdefault("prepare_threshold", 2)
     # Concurrent test runs on one server each name their own test database.

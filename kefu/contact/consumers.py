@@ -19,12 +19,12 @@ import logging
 import os
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
 from kefu.contact import transport
 from kefu.core.errors import DomainError
+from kefu.core.threads import database_call
 
 log = logging.getLogger("kefu.contact.ws")
 
@@ -53,7 +53,7 @@ class DesktopConsumer(_Consumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        agent = await database_sync_to_async(_desktop_agent)(user)
+        agent = await database_call(_desktop_agent, user)
         if agent is None:
             await self.close(code=4403)
             return
@@ -65,7 +65,7 @@ class DesktopConsumer(_Consumer):
         await self.join(transport.agent_group(agent["centre"], agent["code"]))
         from kefu.contact.services import desk_resume
 
-        state, missed = await database_sync_to_async(desk_resume)(agent["centre"], agent["code"])
+        state, missed = await database_call(desk_resume, agent["centre"], agent["code"])
         await self.send_json({"type": "hello", "agent": agent["code"], "state": state, "server": os.getpid()})
         # a page reloaded in the middle of a call or a consult shows them again, pop included
         for message in missed:
@@ -78,10 +78,10 @@ class DesktopConsumer(_Consumer):
     async def cti_message(self, event):
         message = dict(event["message"])
         if message["type"] == "call.assigned" and message.get("agent") == self.agent["code"]:
-            message["html"] = await database_sync_to_async(_render_pop)(self.user, message, self.language)
+            message["html"] = await database_call(_render_pop, self.user, message, self.language)
         elif message["type"] == "call.consult_offered" and message.get("consultant") == self.agent["code"]:
             # the consulted agent sees the customer too, before taking the call over
-            message["html"] = await database_sync_to_async(_render_pop)(self.user, message, self.language)
+            message["html"] = await database_call(_render_pop, self.user, message, self.language)
         elif message["type"] == "event.refused":
             with translation.override(self.language):
                 from kefu.contact.events import refusal_message
@@ -95,7 +95,7 @@ class WallboardConsumer(_Consumer):
         self.groups_joined = []
         user = self.scope.get("user")
         centre = self.scope["url_route"]["kwargs"]["centre"]
-        if user is None or not user.is_authenticated or not await database_sync_to_async(_may_watch)(user, centre):
+        if user is None or not user.is_authenticated or not await database_call(_may_watch, user, centre):
             await self.close(code=4403)
             return
         self.centre = centre
@@ -103,7 +103,7 @@ class WallboardConsumer(_Consumer):
         await self.accept()
         await self.join(transport.wallboard_group(centre))
         try:
-            snapshot = await database_sync_to_async(transport.snapshot)(centre)
+            snapshot = await database_call(transport.snapshot, centre)
         except DomainError:
             snapshot = None
         if snapshot is not None:
@@ -121,9 +121,9 @@ class CtiConsumer(_Consumer):
 
     async def connect(self):
         self.groups_joined = []
-        user = await database_sync_to_async(_token_user)(self.scope)
+        user = await database_call(_token_user, self.scope)
         code = self.scope["url_route"]["kwargs"]["centre"]
-        centre = await database_sync_to_async(_cti_centre)(user, code) if user is not None else None
+        centre = await database_call(_cti_centre, user, code) if user is not None else None
         if centre is None:
             await self.close(code=4403)
             return
@@ -138,7 +138,7 @@ class CtiConsumer(_Consumer):
 
         ref = content.get("ref") if isinstance(content, dict) else None
         try:
-            result = await database_sync_to_async(services.submit_one)(self.user, self.centre, content)
+            result = await database_call(services.submit_one, self.user, self.centre, content)
         except DomainError as exc:
             await self.send_json({"type": "error", "ref": ref, **exc.as_problem()})
             return

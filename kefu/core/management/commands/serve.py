@@ -23,9 +23,9 @@ class Command(BaseCommand):
 
         import uvicorn
 
-        # KEFU_DB_POOL and KEFU_CONN_MAX_AGE are set by `kefu` itself, before the settings load (kefu/__main__.py)
+        # KEFU_PREPARED_STATEMENTS is set by `kefu` itself, before the settings load (kefu/__main__.py)
         if threads:
-            os.environ["ASGI_THREADS"] = str(threads)  # the thread pool of each worker's HTTP handler
+            os.environ["ASGI_THREADS"] = str(threads)  # each worker's synchronous threads (kefu.core.threads)
 
         if workers > 1 and not getattr(settings, "REDIS_URL", ""):
             # The in-memory channel layer and the embedded router live inside one process: a message for
