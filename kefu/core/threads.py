@@ -5,7 +5,7 @@ Every Kefu view, service and most middleware are synchronous. asgiref's `sync_to
 ASGI handler and Channels' `database_sync_to_async` use — runs each call in a copy of the caller's context,
 so Django's per-thread state, its database connections included, lives and dies with one call: a
 connection per request, or a pool handing one over at each request's start and taking it back at its
-end. That hand-over was a tenth of a screen pop (docs/performance.md). Here each thread of a small pool
+end. That hand-over was about 5 % of a screen pop's CPU (docs/performance.md). Each thread of a small pool
 keeps one context for its whole life, as the threads of a threaded WSGI server do: its connection stays
 open from one request to the next (Django's `CONN_MAX_AGE` and its checks at each request's start and end
 still decide when to drop it), so a worker process holds at most one connection per thread.
