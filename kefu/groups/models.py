@@ -483,11 +483,20 @@ class VpmnAgreement(models.Model):
         return self.number
 
 
+class VpmnMemberQuerySet(ScopedQuerySet):
+    def in_force(self, day):
+        """Members on `day`: not removed, or removed as from a later day (a removal may be dated ahead, e.g. to
+        the end of the month: the member keeps the short number until then)."""
+        return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
+
+
 class VpmnMember(models.Model):
-    """A subscriber in a VPMN with a short number from `effective_from`; removal sets `effective_to`.
+    """A subscriber in a VPMN with a short number from `effective_from`; removal sets `effective_to`, the
+    first day without it (`VpmnMemberQuerySet.in_force`).
 
     A subscriber is in at most one VPMN at a time and a short number is used once within a VPMN: both are
-    partial unique constraints on the rows still in force.
+    checked on the rows in force (kefu.groups.vpmn) and backed by partial unique constraints on the rows
+    without an end.
     """
 
     network = models.ForeignKey(VpmnNetwork, verbose_name=_("VPMN"), on_delete=models.CASCADE, related_name="members")
@@ -509,7 +518,7 @@ class VpmnMember(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = VpmnMemberQuerySet.as_manager()
     scope_field = "network__group__region"
 
     class Meta:

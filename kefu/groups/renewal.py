@@ -479,7 +479,8 @@ def _merge_vpmn(user, source: GroupCustomer, target: GroupCustomer, today) -> in
         return 0
     target_network = VpmnNetwork.objects.select_for_update().filter(group=target, active=True).first()
     moved = 0
-    for member in VpmnMember.objects.select_for_update().filter(network=network, effective_to__isnull=True):
+    for member in VpmnMember.objects.select_for_update().filter(network=network).in_force(today):
+        leaves = member.effective_to  # a removal dated ahead goes with the member to the new VPMN
         member.effective_to = max(today, member.effective_from)
         member.removed_by = user
         member.save(update_fields=["effective_to", "removed_by"])
@@ -491,6 +492,7 @@ def _merge_vpmn(user, source: GroupCustomer, target: GroupCustomer, today) -> in
                     subscriber_id=member.subscriber_id,
                     short_number=short,
                     effective_from=member.effective_to,
+                    effective_to=leaves,
                     added_by=user,
                 )
                 moved += 1

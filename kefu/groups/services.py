@@ -506,9 +506,11 @@ def remove_member(user, member: GroupMember, left_on: dt.date | None = None, rea
 
 
 def _member_rows(today, subscriber_id: int):
-    short_number = VpmnMember.objects.filter(
-        network__group=OuterRef("group"), subscriber_id=subscriber_id, effective_to__isnull=True
-    ).values("short_number")[:1]
+    short_number = (
+        VpmnMember.objects.filter(network__group=OuterRef("group"), subscriber_id=subscriber_id)
+        .in_force(today)
+        .values("short_number")[:1]
+    )
     agreement = VpmnAgreement.objects.filter(
         network__group=OuterRef("group"),
         status__in=(AgreementStatus.ACTIVE, AgreementStatus.RENEWING),

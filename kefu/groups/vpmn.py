@@ -158,7 +158,7 @@ def network_of(user, group: GroupCustomer) -> VpmnNetwork:
 
 def members(network: VpmnNetwork, include_ended: bool = False):
     qs = network.members.select_related("subscriber").order_by("short_number", "id")
-    return qs if include_ended else qs.filter(effective_to__isnull=True)
+    return qs if include_ended else qs.in_force(today())
 
 
 def agreements(network: VpmnNetwork):
@@ -234,7 +234,7 @@ def _in_range(network: VpmnNetwork, value: str) -> bool:
 
 
 def next_free_short_number(network: VpmnNetwork) -> str | None:
-    used = set(network.members.filter(effective_to__isnull=True).values_list("short_number", flat=True))
+    used = set(network.members.in_force(today()).values_list("short_number", flat=True))
     width = len(network.short_number_from)
     for n in range(int(network.short_number_from), int(network.short_number_to) + 1):
         candidate = str(n).zfill(width)
@@ -655,9 +655,7 @@ def _group_subscriber(group: GroupCustomer, msisdn: str):
 
 def _refuse_other_vpmn(user, network: VpmnNetwork, subscriber) -> None:
     current = (
-        VpmnMember.objects.filter(subscriber=subscriber, effective_to__isnull=True)
-        .select_related("network__group")
-        .first()
+        VpmnMember.objects.filter(subscriber=subscriber).in_force(today()).select_related("network__group").first()
     )
     if current is None:
         return
@@ -686,7 +684,7 @@ def _check_member_short_number(network: VpmnNetwork, short_number: str, exclude_
             "short_number",
             reason="out_of_range",
         )
-    taken = network.members.filter(short_number=short_number, effective_to__isnull=True)
+    taken = network.members.filter(short_number=short_number).in_force(today())
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
@@ -742,7 +740,8 @@ def add_member(user, group: GroupCustomer, *, msisdn: str, short_number=None, ef
 def _open_member(network: VpmnNetwork, member_id) -> VpmnMember:
     member = (
         VpmnMember.objects.select_for_update(of=("self",))
-        .filter(network=network, pk=member_id, effective_to__isnull=True)
+        .filter(network=network, pk=member_id)
+        .in_force(today())
         .select_related("subscriber")
         .first()
     )
@@ -776,14 +775,19 @@ def change_short_number(user, group: GroupCustomer, member_id: int, *, short_num
     if new == member.short_number:
         raise _invalid(_("This is already the member's short number."), "short_number")
     day = max(today(), member.effective_from)
-    old = member.short_number
+    old, leaves = member.short_number, member.effective_to  # a removal dated ahead goes with the new number
     try:
         with transaction.atomic():
             member.effective_to = day
             member.removed_by = user
             member.save(update_fields=["effective_to", "removed_by"])
             changed = VpmnMember.objects.create(
-                network=network, subscriber=member.subscriber, short_number=new, effective_from=day, added_by=user
+                network=network,
+                subscriber=member.subscriber,
+                short_number=new,
+                effective_from=day,
+                effective_to=leaves,
+                added_by=user,
             )
     except IntegrityError:
         raise _member_race() from None
@@ -794,9 +798,7 @@ def change_short_number(user, group: GroupCustomer, member_id: int, *, short_num
 def membership_of(subscriber) -> VpmnMember | None:
     """The subscriber's VPMN membership in force (the call centre's 360 panel, VAS-3)."""
     return (
-        VpmnMember.objects.filter(subscriber=subscriber, effective_to__isnull=True)
-        .select_related("network__group")
-        .first()
+        VpmnMember.objects.filter(subscriber=subscriber).in_force(today()).select_related("network__group").first()
     )
 
 
@@ -873,7 +875,7 @@ def present_network(n: VpmnNetwork) -> dict:
         "short_number_from": n.short_number_from,
         "short_number_to": n.short_number_to,
         "active": n.active,
-        "members": n.members.filter(effective_to__isnull=True).count(),
+        "members": n.members.in_force(today()).count(),
         "created_at": n.created_at.isoformat(),
     }
 

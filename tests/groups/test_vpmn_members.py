@@ -126,6 +126,37 @@ def test_remove_and_change_short_number_keep_the_history(with_vpmn, manager_xian
     assert vpmn.add_member(manager_xian, group, msisdn=a).short_number == "600"
 
 
+def test_a_member_removed_as_from_a_later_day_keeps_membership_and_number_until_then(
+    with_vpmn, manager_xian, monkeypatch
+):
+    from kefu.groups import services
+
+    group = with_vpmn()
+    a, b = _msisdns(group)[:2]
+    member = vpmn.add_member(manager_xian, group, msisdn=a, short_number="600", effective_from="2026-01-01")
+    leaving = vpmn.today() + dt.timedelta(days=5)  # e.g. at the end of the month
+    vpmn.remove_member(manager_xian, group, member.pk, effective_to=leaving.isoformat())
+    network = vpmn.network_of(manager_xian, group)
+
+    # until then: listed and counted, in the 360, the short number still theirs
+    assert [m.short_number for m in vpmn.members(network)] == ["600"]
+    assert vpmn.present_network(network)["members"] == 1
+    assert vpmn.membership_of(member.subscriber).pk == member.pk
+    assert services.groups_for_subscriber(manager_xian, member.subscriber)[0]["short_number"] == "600"
+    with pytest.raises(DomainError) as taken:
+        vpmn.add_member(manager_xian, group, msisdn=b, short_number="600")
+    assert taken.value.field == "short_number"
+    assert vpmn.add_member(manager_xian, group, msisdn=b).short_number == "601"
+    # a new short number keeps the leaving day
+    assert vpmn.change_short_number(manager_xian, group, member.pk, short_number="610").effective_to == leaving
+
+    # from the leaving day on: gone, the short number free again
+    monkeypatch.setattr(vpmn, "today", lambda: leaving)
+    assert [m.short_number for m in vpmn.members(network)] == ["601"]
+    assert vpmn.membership_of(member.subscriber) is None
+    assert vpmn.add_member(manager_xian, group, msisdn=_msisdns(group)[2], short_number="610").short_number == "610"
+
+
 def test_the_database_backs_up_the_short_number_check(with_vpmn, manager_xian):
     from django.db import IntegrityError, transaction
 

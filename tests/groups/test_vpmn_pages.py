@@ -91,8 +91,13 @@ def test_members_on_the_vpmn_page(client, group, manager_xian, leader_xian):
     assert backwards.status_code == 422 and 'data-error-for="ends_on"' in backwards.content.decode()
     assert VpmnAgreement.objects.count() == 1
     member = VpmnMember.objects.get()
+    leaving = vpmn.today() + dt.timedelta(days=3)
+    client.post(f"/groups/vpmn/g/{group.code}/members/{member.pk}/remove/", {"effective_to": leaving.isoformat()})
+    page = client.get(f"/groups/vpmn/g/{group.code}/").content.decode()
+    assert 'data-short="600"' in page and f"{leaving.isoformat()} 起退出" in page  # still a member until then
     client.post(f"/groups/vpmn/g/{group.code}/members/{member.pk}/remove/", {})
-    assert VpmnMember.objects.get().effective_to is not None
+    assert VpmnMember.objects.get().effective_to == vpmn.today()
+    assert 'data-short="600"' not in client.get(f"/groups/vpmn/g/{group.code}/").content.decode()
 
 
 def test_the_group_page_panel(group, manager_xian, leader_xian, rf):
