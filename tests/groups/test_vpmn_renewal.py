@@ -188,6 +188,26 @@ def test_a_small_group_gets_a_merge_offer_and_can_be_merged(due_group, make_grou
     assert AuditEvent.objects.filter(object_type="groups.groupcustomer", action="merge").count() == 1
 
 
+def test_a_vpmn_member_leaving_later_moves_with_the_leaving_day(due_group, make_group, manager_xian):
+    small = due_group(members=6, industry="education")
+    target = make_group(members=5, industry="education", manager=manager_xian)
+    VpmnNetwork.objects.create(group=target, short_number_from="700", short_number_to="799")
+    subscriber = small.members.first().subscriber
+    leaving = vpmn.today() + dt.timedelta(days=10)
+    VpmnMember.objects.create(
+        network=small.vpmn,
+        subscriber=subscriber,
+        short_number="600",
+        effective_from=dt.date(2026, 1, 1),
+        effective_to=leaving,
+        added_by=manager_xian,
+    )
+    renewal.merge_group(manager_xian, small.code, target.code)
+    moved = VpmnMember.objects.get(network__group=target)
+    assert (moved.subscriber, moved.short_number, moved.effective_to) == (subscriber, "700", leaving)
+    assert VpmnMember.objects.get(network=small.vpmn).effective_to == vpmn.today()
+
+
 def test_merge_refusals_change_nothing(due_group, make_group, manager_xian, manager_baoji):
     big = make_group(members=12, industry="education", manager=manager_xian)
     small = make_group(members=5, industry="education", manager=manager_xian)
