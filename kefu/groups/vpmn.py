@@ -654,9 +654,7 @@ def _group_subscriber(group: GroupCustomer, msisdn: str):
 
 
 def _refuse_other_vpmn(user, network: VpmnNetwork, subscriber) -> None:
-    current = (
-        VpmnMember.objects.filter(subscriber=subscriber).in_force(today()).select_related("network__group").first()
-    )
+    current = membership_of(subscriber)
     if current is None:
         return
     if current.network_id == network.pk:
