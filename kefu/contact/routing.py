@@ -20,17 +20,17 @@ class SessionUserMiddleware:
 
     def __init__(self, inner):
         self.inner = inner
+        self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
 
     async def __call__(self, scope, receive, send):
         key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-        user = await database_call(_session_user, key)
+        user = await database_call(self._session_user, key)
         return await self.inner(dict(scope, user=user), receive, send)
 
-
-def _session_user(session_key: str | None):
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return auth.get_user(request)
+    def _session_user(self, session_key: str | None):
+        request = HttpRequest()
+        request.session = self.session_store(session_key)
+        return auth.get_user(request)
 
 
 def _session(app):
